@@ -1,0 +1,158 @@
+package dev.progdist.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.progdist.protocol.json.Json;
+import dev.progdist.protocol.keys.KeyStores;
+import dev.progdist.protocol.keys.Pem;
+import dev.progdist.protocol.wire.ProblemType;
+import dev.progdist.protocol.wire.SessionRequest;
+import dev.progdist.protocol.wire.SessionResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * The gateway's HTTPS client for the first path. Trusts only the distribution CA (never the
+ * platform's CA list, never "trust all"), checks the host name, speaks TLS 1.3 or 1.2.
+ * Never logs the secret or the token.
+ */
+public class FirstPathClient {
+
+    private static final int MAX_RESPONSE_BYTES = 1024 * 1024;
+
+    private final URI server;
+    private final HttpClient http;
+    private final Duration timeout;
+
+    public FirstPathClient(URI server, Path distributionCaPem, Duration timeout) {
+        this.server = server;
+        this.timeout = timeout;
+        if (!"https".equalsIgnoreCase(server.getScheme())) {
+            throw new IllegalArgumentException("the server URL must be https://, not " + server);
+        }
+        try {
+            List<X509Certificate> anchors = Pem.readCertificates(distributionCaPem);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(KeyStores.trustStoreOf(anchors.toArray(X509Certificate[]::new)));
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(null, tmf.getTrustManagers(), null);
+            SSLParameters params = tls.getDefaultSSLParameters();
+            params.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+            this.http = HttpClient.newBuilder()
+                    .sslContext(tls)
+                    .sslParameters(params)
+                    .connectTimeout(timeout)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .build();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot set up TLS for the first path: " + e.getMessage(), e);
+        }
+    }
+
+    public URI server() {
+        return server;
+    }
+
+    /** {@code POST /api/v1/sessions}: logs in and returns the new session (with its token). */
+    public SessionResponse login(String userId, char[] secret) {
+        byte[] body;
+        try {
+            body = Json.mapper().writeValueAsBytes(new SessionRequest(userId, new String(secret)));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        HttpRequest request = HttpRequest.newBuilder(server.resolve("/api/v1/sessions"))
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        return parse(send(request, 201), SessionResponse.class);
+    }
+
+    /** Extends the session; returns it with the new expiry (and no token). */
+    public SessionResponse refresh(SessionResponse session) {
+        HttpRequest request = authorized(session, "/api/v1/sessions/" + session.sessionId() + "/refresh")
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build();
+        return parse(send(request, 200), SessionResponse.class);
+    }
+
+    /** Closes the session on the server. */
+    public void logout(SessionResponse session) {
+        HttpRequest request = authorized(session, "/api/v1/sessions/" + session.sessionId()).DELETE().build();
+        send(request, 204);
+    }
+
+    /** Any JSON GET with the session token, e.g. for later API calls. */
+    public JsonNode getJson(SessionResponse session, String path) {
+        return parse(send(authorized(session, path).GET().build(), 200), JsonNode.class);
+    }
+
+    private HttpRequest.Builder authorized(SessionResponse session, String path) {
+        return HttpRequest.newBuilder(server.resolve(path))
+                .timeout(timeout)
+                .header("Accept", "application/json")
+                .header("Authorization", "Bearer " + session.token());
+    }
+
+    private byte[] send(HttpRequest request, int expectedStatus) {
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new FirstPathException("cannot reach " + server + ": " + describe(e), 0, null, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FirstPathException("interrupted while calling " + server, 0, null, e);
+        }
+        byte[] body = response.body();
+        if (body.length > MAX_RESPONSE_BYTES) {
+            throw new FirstPathException("the server's answer is too large", response.statusCode(), null, null);
+        }
+        if (response.statusCode() != expectedStatus) {
+            ProblemType type = null;
+            String detail = "HTTP " + response.statusCode();
+            try {
+                JsonNode problem = Json.mapper().readTree(body);
+                type = ProblemType.fromUri(problem.path("type").asText(null));
+                detail = problem.path("detail").asText(detail);
+            } catch (IOException | RuntimeException notJson) {
+                // not a problem document: the status line is all we know
+            }
+            throw new FirstPathException("server refused (" + response.statusCode()
+                    + (type == null ? "" : " " + type.code()) + "): " + detail, response.statusCode(), type, null);
+        }
+        return body;
+    }
+
+    private static <T> T parse(byte[] body, Class<T> type) {
+        try {
+            // the server may add fields in later versions: read leniently here
+            return Json.mapper().readerFor(type)
+                    .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .readValue(body);
+        } catch (IOException e) {
+            throw new FirstPathException("the server's answer is not the expected JSON", 0, null, e);
+        }
+    }
+
+    private static String describe(IOException e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return t == e ? m : e.getClass().getSimpleName() + " (" + m + ")";
+    }
+}

@@ -1,0 +1,21 @@
+package dev.progdist.gateway;
+
+import dev.progdist.protocol.Settings;
+import java.util.Map;
+import org.apache.camel.main.Main;
+
+/** The client gateway as a camel-main application. */
+public final class GatewayMain {
+
+    private GatewayMain() {
+    }
+
+    /** A configured, not yet started gateway for {@code credentials}; {@code overrides} win. */
+    public static Main create(Map<String, String> overrides, Credentials credentials) {
+        Main main = new Main();
+        main.setOverrideProperties(Settings.load("gateway", overrides));
+        main.bind("gatewayCredentials", credentials);
+        main.configure().addConfiguration(GatewayConfiguration.class);
+        return main;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.progdist.processors.auth;
+
+import dev.progdist.processors.store.Database;
+import dev.progdist.processors.store.StoreException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Slows down, then locks, repeated failed logins for one user ID, whether or not that user
+ * exists. After {@code throttleAfter} consecutive failures each further attempt must wait an
+ * exponentially growing delay after the last failure; after {@code lockAfter} failures the ID is
+ * locked for {@code lockDuration}. A success clears the count. The state is in the database, so
+ * every server instance enforces the same limits, and the row is locked while a secret is checked,
+ * so parallel guesses for one ID are serialised.
+ */
+public class LoginThrottle {
+
+    /** Result of one login attempt. */
+    public sealed interface Outcome {
+    }
+
+    /** The secret was right. */
+    public record Accepted() implements Outcome {
+    }
+
+    /** The secret (or the user ID) was wrong. */
+    public record Rejected() implements Outcome {
+    }
+
+    /** Attempt refused without checking the secret: too soon after the last failure. */
+    public record Throttled(Duration retryAfter) implements Outcome {
+    }
+
+    /** Attempt refused without checking the secret: the ID is locked. */
+    public record Locked(Duration retryAfter) implements Outcome {
+    }
+
+    private final Database database;
+    private final Clock clock;
+    private final int throttleAfter;
+    private final Duration baseDelay;
+    private final Duration maxDelay;
+    private final int lockAfter;
+    private final Duration lockDuration;
+
+    public LoginThrottle(Database database, Clock clock, int throttleAfter, Duration baseDelay, Duration maxDelay,
+            int lockAfter, Duration lockDuration) {
+        if (throttleAfter < 1 || lockAfter < throttleAfter) {
+            throw new IllegalArgumentException("need 1 <= throttleAfter <= lockAfter");
+        }
+        this.database = database;
+        this.clock = clock;
+        this.throttleAfter = throttleAfter;
+        this.baseDelay = baseDelay;
+        this.maxDelay = maxDelay;
+        this.lockAfter = lockAfter;
+        this.lockDuration = lockDuration;
+    }
+
+    /**
+     * Runs {@code verifier} for {@code userId} unless the ID is throttled or locked, and records
+     * the result.
+     */
+    public Outcome attempt(String userId, BooleanSupplier verifier) {
+        try (Connection c = database.connection()) {
+            c.setAutoCommit(false);
+            try {
+                Outcome outcome = attempt(c, userId, verifier);
+                c.commit();
+                return outcome;
+            } catch (RuntimeException | SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot record login attempt", e);
+        }
+    }
+
+    private Outcome attempt(Connection c, String userId, BooleanSupplier verifier) throws SQLException {
+        Instant now = clock.instant();
+        int failures = 0;
+        boolean rowExists = false;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT failures, last_failure_at, locked_until FROM login_failures WHERE user_id = ? FOR UPDATE")) {
+            ps.setString(1, userId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    rowExists = true;
+                    failures = rs.getInt(1);
+                    Instant lastFailure = rs.getObject(2, OffsetDateTime.class).toInstant();
+                    OffsetDateTime lockedUntilValue = rs.getObject(3, OffsetDateTime.class);
+                    if (lockedUntilValue != null) {
+                        Instant lockedUntil = lockedUntilValue.toInstant();
+                        if (now.isBefore(lockedUntil)) {
+                            return new Locked(Duration.between(now, lockedUntil));
+                        }
+                        failures = 0; // the lock has run out: a fresh start
+                    } else if (failures >= throttleAfter) {
+                        Instant next = lastFailure.plus(delayAfter(failures));
+                        if (now.isBefore(next)) {
+                            return new Throttled(Duration.between(now, next));
+                        }
+                    }
+                }
+            }
+        }
+        if (verifier.getAsBoolean()) {
+            if (rowExists) {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_failures WHERE user_id = ?")) {
+                    ps.setString(1, userId);
+                    ps.executeUpdate();
+                }
+            }
+            return new Accepted();
+        }
+        failures++;
+        Instant lockedUntil = failures >= lockAfter ? now.plus(lockDuration) : null;
+        String sql = rowExists
+                ? "UPDATE login_failures SET failures = ?, last_failure_at = ?, locked_until = ? WHERE user_id = ?"
+                : "INSERT INTO login_failures (failures, last_failure_at, locked_until, user_id) VALUES (?, ?, ?, ?)";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setInt(1, failures);
+            ps.setObject(2, Database.timestamp(now));
+            ps.setObject(3, Database.timestamp(lockedUntil));
+            ps.setString(4, userId);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            if (!rowExists && "23505".equals(e.getSQLState())) {
+                // a parallel first failure created the row: count this one on top of it
+                try (PreparedStatement ps = c.prepareStatement(
+                        "UPDATE login_failures SET failures = failures + 1, last_failure_at = ? WHERE user_id = ?")) {
+                    ps.setObject(1, Database.timestamp(now));
+                    ps.setString(2, userId);
+                    ps.executeUpdate();
+                }
+            } else {
+                throw e;
+            }
+        }
+        return new Rejected();
+    }
+
+    /** The wait imposed after {@code failures} consecutive failures (at least throttleAfter). */
+    Duration delayAfter(int failures) {
+        int doublings = Math.min(failures - throttleAfter, 20);
+        Duration d = baseDelay.multipliedBy(1L << doublings);
+        return d.compareTo(maxDelay) > 0 ? maxDelay : d;
+    }
+}

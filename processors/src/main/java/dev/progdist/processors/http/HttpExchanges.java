@@ -1,0 +1,155 @@
+package dev.progdist.processors.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.progdist.protocol.json.Json;
+import dev.progdist.protocol.wire.ProblemType;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
+import java.util.Locale;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/**
+ * Reading requests and writing responses of the HTTP API, with the limits every endpoint needs.
+ * The HTTP consumer copies message headers into the response, so every reply first drops all
+ * headers (the request's {@code Authorization} among them) and then sets only its own.
+ */
+public final class HttpExchanges {
+
+    private HttpExchanges() {
+    }
+
+    /**
+     * Reads the body as JSON of type {@code type} (a record), reading at most {@code maxBytes}.
+     *
+     * @throws ProblemException {@code unsupported-media-type}, {@code body-too-large},
+     *                          {@code malformed-json}, {@code invalid-field} or {@code missing-field}
+     */
+    public static <T> T readJson(Exchange exchange, Class<T> type, int maxBytes) {
+        Message in = exchange.getMessage();
+        String contentType = in.getHeader(Exchange.CONTENT_TYPE, String.class);
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).strip().startsWith("application/json")) {
+            throw new ProblemException(ProblemType.UNSUPPORTED_MEDIA_TYPE,
+                    "send the body with Content-Type: application/json");
+        }
+        byte[] body = readBounded(exchange, maxBytes);
+        if (body.length == 0) {
+            throw new ProblemException(ProblemType.MALFORMED_JSON, "the request body is empty");
+        }
+        T value;
+        try {
+            value = Json.mapper().readValue(body, type);
+        } catch (UnrecognizedPropertyException e) {
+            throw new ProblemException(ProblemType.INVALID_FIELD, "unknown field '" + e.getPropertyName() + "'");
+        } catch (StreamConstraintsException e) {
+            throw new ProblemException(ProblemType.MALFORMED_JSON, "a value in the body is too long or too deep");
+        } catch (MismatchedInputException e) {
+            String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
+            throw new ProblemException(ProblemType.MALFORMED_JSON, field == null
+                    ? "the body must be a JSON object" : "field '" + field + "' has the wrong type");
+        } catch (JsonProcessingException e) {
+            throw new ProblemException(ProblemType.MALFORMED_JSON, "the body is not valid JSON (line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (value == null) {
+            throw new ProblemException(ProblemType.MALFORMED_JSON, "the body must be a JSON object");
+        }
+        if (type.isRecord()) {
+            for (RecordComponent rc : type.getRecordComponents()) {
+                try {
+                    if (rc.getAccessor().invoke(value) == null) {
+                        throw new ProblemException(ProblemType.MISSING_FIELD,
+                                "field '" + rc.getName() + "' is required");
+                    }
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return value;
+    }
+
+    /**
+     * The body as bytes, refusing with {@code body-too-large} as soon as it is known to exceed
+     * {@code maxBytes}: from {@code Content-Length} before reading, or while reading a chunked body.
+     */
+    public static byte[] readBounded(Exchange exchange, int maxBytes) {
+        Message in = exchange.getMessage();
+        Long declared = in.getHeader(Exchange.CONTENT_LENGTH, Long.class);
+        if (declared != null && declared > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
+        Object body = in.getBody();
+        if (body == null) {
+            return new byte[0];
+        }
+        if (body instanceof byte[] bytes) {
+            if (bytes.length > maxBytes) {
+                throw tooLarge(maxBytes);
+            }
+            return bytes;
+        }
+        if (body instanceof String s) {
+            byte[] bytes = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (bytes.length > maxBytes) {
+                throw tooLarge(maxBytes);
+            }
+            return bytes;
+        }
+        InputStream stream = in.getBody(InputStream.class);
+        if (stream == null) {
+            return new byte[0];
+        }
+        try (stream) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(maxBytes, 8192));
+            byte[] buf = new byte[8192];
+            int total = 0;
+            int n;
+            while ((n = stream.read(buf)) != -1) {
+                total += n;
+                if (total > maxBytes) {
+                    throw tooLarge(maxBytes);
+                }
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new ProblemException(ProblemType.MALFORMED_JSON, "the request body could not be read");
+        }
+    }
+
+    /** Replaces the response with {@code value} as JSON and the given status. */
+    public static void replyJson(Exchange exchange, int status, Object value) {
+        Message out = exchange.getMessage();
+        out.removeHeaders("*");
+        try {
+            out.setBody(Json.mapper().writeValueAsBytes(value));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise response", e);
+        }
+        out.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        out.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        out.setHeader("Cache-Control", "no-store");
+    }
+
+    /** Replaces the response with an empty body and the given status (e.g. 204). */
+    public static void replyEmpty(Exchange exchange, int status) {
+        Message out = exchange.getMessage();
+        out.removeHeaders("*");
+        out.setBody(null);
+        out.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        out.setHeader("Cache-Control", "no-store");
+    }
+
+    private static ProblemException tooLarge(int maxBytes) {
+        return new ProblemException(ProblemType.BODY_TOO_LARGE, "this endpoint accepts at most " + maxBytes + " bytes");
+    }
+}

@@ -1,0 +1,99 @@
+package dev.progdist.protocol;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The one directory that holds all runtime data of a progdist installation: key stores, the
+ * database, the broker journal, program blobs. {@code $PROGDIST_HOME}, default {@code ./data}.
+ *
+ * <p>Each component only opens its own part: the server never reads {@link #trpDir(String)}, the
+ * TRP never reads {@link #pkiDir()}. On one development machine they share the directory; on a
+ * real deployment each part lives on its own host.
+ */
+public final class Home {
+
+    public static final String ENV = "PROGDIST_HOME";
+    public static final String PROPERTY = "progdist.home";
+
+    private final Path root;
+
+    private Home(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public static Home at(Path root) {
+        return new Home(root);
+    }
+
+    /** System property {@code progdist.home}, then {@code $PROGDIST_HOME}, then {@code ./data}. */
+    public static Home fromEnvironment() {
+        String p = System.getProperty(PROPERTY);
+        if (p == null || p.isBlank()) {
+            p = System.getenv(ENV);
+        }
+        return new Home(Path.of(p == null || p.isBlank() ? "data" : p));
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** CA key stores and public certificates of the development PKI. */
+    public Path pkiDir() {
+        return root.resolve("pki");
+    }
+
+    /** The distribution server's own key stores (HTTPS, second path). */
+    public Path serverDir() {
+        return root.resolve("server");
+    }
+
+    /** The store of one TRP: its unique private key never leaves this directory. */
+    public Path trpDir(String deviceId) {
+        return root.resolve("trp").resolve(DeviceId.require(deviceId));
+    }
+
+    public Path databaseDir() {
+        return root.resolve("db");
+    }
+
+    public Path brokerDir() {
+        return root.resolve("broker");
+    }
+
+    public Path gatewayDir() {
+        return root.resolve("gateway");
+    }
+
+    public Path secretsDir() {
+        return root.resolve("secrets");
+    }
+
+    public Path blobsDir() {
+        return root.resolve("blobs");
+    }
+
+    /** Creates {@code dir} (and parents) readable by the owner only, where the file system allows it. */
+    public static Path ensurePrivateDirectory(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            try {
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system: rely on the platform's defaults
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create directory " + dir, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return root.toString();
+    }
+}

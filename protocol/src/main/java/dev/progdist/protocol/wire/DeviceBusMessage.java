@@ -1,0 +1,15 @@
+package dev.progdist.protocol.wire;
+
+/**
+ * Names shared by the two ends of the device bus (gateway ⇄ TRP). Messages are JMS text (JSON)
+ * or bytes, never Java-serialized objects; the request kind travels in the {@link #KIND_HEADER}
+ * header, a Java identifier as JMS requires.
+ */
+public final class DeviceBusMessage {
+
+    public static final String KIND_HEADER = "progdistKind";
+    public static final String KIND_STATUS = "status";
+
+    private DeviceBusMessage() {
+    }
+}

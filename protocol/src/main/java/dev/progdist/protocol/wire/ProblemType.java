@@ -1,0 +1,71 @@
+package dev.progdist.protocol.wire;
+
+import java.net.URI;
+
+/**
+ * Stable error codes of the progdist HTTP API. Each leaves the server as an RFC 9457
+ * {@code application/problem+json} document whose {@code type} is {@link #uri()} and whose
+ * {@code code} member is {@link #code()}. Codes never change meaning; new ones are added.
+ */
+public enum ProblemType {
+    BAD_CREDENTIALS("bad-credentials", 401, "User ID or secret is wrong"),
+    LOGIN_THROTTLED("login-throttled", 429, "Too many failed logins: wait before trying again"),
+    ACCOUNT_LOCKED("account-locked", 429, "Too many failed logins: logins for this user ID are locked for a while"),
+    MISSING_TOKEN("missing-token", 401, "This call needs 'Authorization: Bearer <token>' from POST /api/v1/sessions"),
+    INVALID_TOKEN("invalid-token", 401, "The session token is not valid"),
+    SESSION_EXPIRED("session-expired", 401, "The session has expired: log in again"),
+    FORBIDDEN("forbidden", 403, "Your role does not allow this call"),
+    MALFORMED_JSON("malformed-json", 400, "The request body is not valid JSON of the expected shape"),
+    MISSING_FIELD("missing-field", 400, "A required field is missing"),
+    INVALID_FIELD("invalid-field", 400, "A field has a value that is not allowed"),
+    BODY_TOO_LARGE("body-too-large", 413, "The request body is larger than this endpoint accepts"),
+    UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Send the body as application/json"),
+    NOT_FOUND("not-found", 404, "No such resource"),
+    METHOD_NOT_ALLOWED("method-not-allowed", 405, "This resource does not support that method"),
+    CONFLICT("conflict", 409, "The resource already exists"),
+    UNAVAILABLE("unavailable", 503, "The server cannot handle the request right now"),
+    INTERNAL_ERROR("internal-error", 500, "The server failed to handle the request");
+
+    public static final String MEDIA_TYPE = "application/problem+json";
+    private static final String PREFIX = "urn:progdist:problem:";
+
+    private final String code;
+    private final int status;
+    private final String title;
+
+    ProblemType(String code, int status, String title) {
+        this.code = code;
+        this.status = status;
+        this.title = title;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    public URI uri() {
+        return URI.create(PREFIX + code);
+    }
+
+    /** The type for a {@code type} URI or bare code, or {@code null} if unknown. */
+    public static ProblemType fromUri(String typeOrCode) {
+        if (typeOrCode == null) {
+            return null;
+        }
+        String code = typeOrCode.startsWith(PREFIX) ? typeOrCode.substring(PREFIX.length()) : typeOrCode;
+        for (ProblemType t : values()) {
+            if (t.code.equals(code)) {
+                return t;
+            }
+        }
+        return null;
+    }
+}

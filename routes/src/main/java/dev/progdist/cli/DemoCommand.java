@@ -1,0 +1,226 @@
+package dev.progdist.cli;
+
+import dev.progdist.gateway.Credentials;
+import dev.progdist.gateway.DeviceBus;
+import dev.progdist.gateway.FirstPathException;
+import dev.progdist.gateway.GatewayMain;
+import dev.progdist.gateway.SessionKeeper;
+import dev.progdist.processors.auth.Role;
+import dev.progdist.processors.auth.UserDirectory;
+import dev.progdist.processors.pki.DevelopmentPki;
+import dev.progdist.processors.store.Database;
+import dev.progdist.protocol.Home;
+import dev.progdist.protocol.keys.CertificateProfile.KeyType;
+import dev.progdist.protocol.wire.SessionResponse;
+import dev.progdist.protocol.wire.TrpStatus;
+import dev.progdist.trp.TrpIdentityStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.camel.main.Main;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The main job on embedded defaults, end to end, in a fresh home: PKI, TRPs, a user, the server
+ * and the TRPs as separate processes, a gateway that logs in over HTTPS and reaches each TRP over
+ * the device bus. Prints what happened, stops everything, exits 0 only if every step worked.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the whole system once on embedded defaults in a fresh home and print a summary.")
+final class DemoCommand implements Callable<Integer> {
+
+    @Option(names = "--home", paramLabel = "DIR",
+            description = "demo home, wiped first (default: $PROGDIST_HOME/demo, i.e. ./data/demo)")
+    Path home;
+
+    @Option(names = "--startup-timeout", defaultValue = "PT120S", description = "how long to wait for each process (default: ${DEFAULT-VALUE})")
+    Duration startupTimeout;
+
+    private final List<Process> children = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        Home demoHome = Home.at(home != null ? home : Home.fromEnvironment().root().resolve("demo"));
+        wipe(demoHome.root());
+        Files.createDirectories(demoHome.root().resolve("logs"));
+        step("Home " + demoHome.root());
+
+        DevelopmentPki pki = DevelopmentPki.init(demoHome, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
+        step("Development PKI: manufacturer CA, distribution CA, publisher key, server HTTPS + channel certificates");
+        Map<String, KeyType> devices = Map.of("demo-ec-1", KeyType.EC_P256, "demo-rsa-1", KeyType.RSA_3072);
+        for (var d : devices.entrySet()) {
+            TrpIdentityStore trp = TrpCommand.manufacture(demoHome, d.getKey(), d.getValue(), false);
+            step("TRP " + d.getKey() + " manufactured (" + trp.keyType().cliName() + "), certificate SHA-256 "
+                    + trp.fingerprint().substring(0, 16) + "…, issued by " + pki.manufacturerCaCertificate()
+                            .getSubjectX500Principal().getName());
+        }
+        char[] secret = randomSecret();
+        try (Database db = UserCommand.openDatabase(demoHome)) {
+            new UserDirectory(db, UserCommand.hasher(), Clock.systemUTC()).addUser("alice", secret, Role.USER, false);
+        }
+        step("User alice added (Argon2id hash in the database)");
+
+        int port = freePort();
+        int busPort = freePort();
+        Main gateway = null;
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stopChildren));
+        try {
+            spawn(demoHome, "server", "server", "--port", String.valueOf(port));
+            String server = "https://localhost:" + port;
+            gateway = GatewayMain.create(Map.of("progdist.home", demoHome.root().toString(),
+                    "progdist.gateway.server", server,
+                    "progdist.gateway.user", "alice",
+                    "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort), new Credentials("alice", secret));
+            gateway.start();
+            SessionKeeper keeper = gateway.getCamelContext().getRegistry()
+                    .lookupByNameAndType("sessionKeeper", SessionKeeper.class);
+            SessionResponse session = awaitLogin(keeper);
+            step("Server up on " + server + "; gateway logged in over HTTPS (trusting only the distribution CA) as "
+                    + session.userId() + ", session " + session.sessionId() + " until " + session.expiresAt());
+            DeviceBus bus = gateway.getCamelContext().getRegistry().lookupByNameAndType("deviceBus", DeviceBus.class);
+            for (String device : devices.keySet().stream().sorted().toList()) {
+                spawn(demoHome, "trp-" + device, "trp", "run", "--device", device, "--bus",
+                        "tcp://127.0.0.1:" + busPort + "?reconnectAttempts=-1&retryInterval=200");
+            }
+            for (String device : devices.keySet().stream().sorted().toList()) {
+                TrpStatus status = awaitStatus(bus, device);
+                step("TRP " + status.deviceId() + " answered over the device bus: key " + status.keyType()
+                        + ", certificate SHA-256 " + status.certificateFingerprint().substring(0, 16) + "…, "
+                        + status.installed().size() + " program(s) installed");
+            }
+            System.out.println();
+            System.out.println("Demo complete. Logs: " + demoHome.root().resolve("logs"));
+            return 0;
+        } finally {
+            // TRPs first (clients of the gateway's device bus), then the gateway (it logs out), then the server
+            stop(children.subList(1, Math.max(1, children.size())));
+            if (gateway != null) {
+                gateway.stop();
+            }
+            stopChildren();
+            java.util.Arrays.fill(secret, '\0');
+        }
+    }
+
+    private SessionResponse awaitLogin(SessionKeeper keeper) throws InterruptedException {
+        Instant deadline = Instant.now().plus(startupTimeout);
+        while (true) {
+            checkChildren();
+            try {
+                return keeper.session();
+            } catch (FirstPathException e) {
+                if (e.status() != 0 || Instant.now().isAfter(deadline)) {
+                    throw e;
+                }
+                Thread.sleep(250); // the server process is still starting
+            }
+        }
+    }
+
+    private TrpStatus awaitStatus(DeviceBus bus, String device) {
+        Instant deadline = Instant.now().plus(startupTimeout);
+        while (true) {
+            checkChildren();
+            try {
+                return bus.status(device);
+            } catch (IllegalStateException e) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void spawn(Home demoHome, String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add("-Xmx256m");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        String log4j = System.getProperty("log4j2.configurationFile");
+        if (log4j != null) {
+            command.add("-Dlog4j2.configurationFile=" + log4j);
+        }
+        command.add(ProgdistCli.class.getName());
+        command.addAll(List.of(args));
+        Path log = demoHome.root().resolve("logs").resolve(name + ".log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put(Home.ENV, demoHome.root().toString());
+        pb.environment().remove(Secrets.ENV);
+        children.add(pb.start());
+        step("Started " + name + " as process " + children.get(children.size() - 1).pid() + " (log " + log + ")");
+    }
+
+    private void checkChildren() {
+        for (Process p : children) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("a demo process (pid " + p.pid() + ") exited with " + p.exitValue()
+                        + "; see the logs");
+            }
+        }
+    }
+
+    private void stopChildren() {
+        stop(children);
+    }
+
+    private static void stop(List<Process> processes) {
+        for (Process p : processes) {
+            p.destroy();
+        }
+        for (Process p : processes) {
+            try {
+                if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
+            }
+        }
+        processes.clear();
+    }
+
+    private static void step(String text) {
+        System.out.println("• " + text);
+    }
+
+    private static char[] randomSecret() {
+        byte[] b = new byte[18];
+        new SecureRandom().nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b).toCharArray();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void wipe(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot wipe the demo home " + dir, e);
+        }
+    }
+}

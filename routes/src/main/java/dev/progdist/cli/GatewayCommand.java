@@ -1,0 +1,122 @@
+package dev.progdist.cli;
+
+import dev.progdist.gateway.Credentials;
+import dev.progdist.gateway.DeviceBus;
+import dev.progdist.gateway.GatewayMain;
+import dev.progdist.gateway.SessionKeeper;
+import dev.progdist.protocol.Home;
+import dev.progdist.protocol.wire.SessionResponse;
+import dev.progdist.protocol.wire.TrpStatus;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.camel.main.Main;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "gateway", mixinStandardHelpOptions = true,
+        description = "The client gateway: the device's untrusted host, which logs in and relays.",
+        subcommands = {GatewayCommand.Login.class, GatewayCommand.Status.class, GatewayCommand.Run.class})
+final class GatewayCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Options every gateway command shares. */
+    static class GatewayOptions {
+        @Mixin
+        HomeOption homeOption;
+
+        @Option(names = "--server", paramLabel = "URL", description = "distribution server (default: https://localhost:8443)")
+        String server;
+
+        @Option(names = "--user", required = true, description = "user ID of the device's user")
+        String user;
+
+        @Option(names = "--bus-listen", paramLabel = "URL", description = "device bus listen address (default: tcp://127.0.0.1:61617)")
+        String busListen;
+
+        Main create() {
+            Home home = homeOption.home();
+            Map<String, String> overrides = new HashMap<>();
+            overrides.put("progdist.home", home.root().toString());
+            overrides.put("progdist.gateway.user", user);
+            if (server != null) {
+                overrides.put("progdist.gateway.server", server);
+            }
+            if (busListen != null) {
+                overrides.put("progdist.gateway.bus.listen", busListen);
+            }
+            return GatewayMain.create(overrides, new Credentials(user, Secrets.read("secret for " + user)));
+        }
+    }
+
+    @Command(name = "login", mixinStandardHelpOptions = true,
+            description = "Log in over the first path, print the session (not its token) and log out.")
+    static final class Login implements Callable<Integer> {
+        @Mixin
+        GatewayOptions options;
+
+        @Override
+        public Integer call() throws Exception {
+            Main main = options.create();
+            main.start();
+            try {
+                SessionResponse s = main.getCamelContext().getRegistry()
+                        .lookupByNameAndType("sessionKeeper", SessionKeeper.class).session();
+                System.out.println("Logged in as " + s.userId() + " (" + s.role() + "), session " + s.sessionId()
+                        + " valid until " + s.expiresAt());
+            } finally {
+                main.stop();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Log in, then ask a TRP for its status over the device bus.")
+    static final class Status implements Callable<Integer> {
+        @Mixin
+        GatewayOptions options;
+
+        @Option(names = "--device", required = true, description = "device ID of the TRP")
+        String device;
+
+        @Override
+        public Integer call() throws Exception {
+            Main main = options.create();
+            main.start();
+            try {
+                var registry = main.getCamelContext().getRegistry();
+                SessionResponse s = registry.lookupByNameAndType("sessionKeeper", SessionKeeper.class).session();
+                System.out.println("Logged in as " + s.userId() + ", session " + s.sessionId());
+                TrpStatus st = registry.lookupByNameAndType("deviceBus", DeviceBus.class).status(device);
+                System.out.println("TRP " + st.deviceId() + " (" + st.keyType() + ") certificate SHA-256 "
+                        + st.certificateFingerprint() + ", " + st.installed().size() + " program(s) installed");
+            } finally {
+                main.stop();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run the gateway until stopped: keep the session alive and host the device bus.")
+    static final class Run implements Callable<Integer> {
+        @Mixin
+        GatewayOptions options;
+
+        @Override
+        public Integer call() throws Exception {
+            Main main = options.create();
+            main.run();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.progdist.cli;
+
+import dev.progdist.processors.pki.DevelopmentPki;
+import dev.progdist.protocol.keys.Fingerprints;
+import dev.progdist.protocol.keys.Pem;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "pki", mixinStandardHelpOptions = true,
+        description = "The development PKI: manufacturer CA, distribution CA, publisher key, server certificates.",
+        subcommands = {PkiCommand.Init.class, PkiCommand.SignCsr.class})
+final class PkiCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "init", mixinStandardHelpOptions = true,
+            description = "Create the development PKI in $PROGDIST_HOME/pki and the server's key stores.")
+    static final class Init implements Callable<Integer> {
+
+        @Mixin
+        HomeOption homeOption;
+
+        @Option(names = "--force", description = "replace an existing PKI (every certificate issued so far stops being trusted)")
+        boolean force;
+
+        @Option(names = "--server-name", paramLabel = "NAME", split = ",",
+                description = "host names / IP addresses for the server's HTTPS certificate (default: localhost,127.0.0.1)")
+        List<String> serverNames;
+
+        @Override
+        public Integer call() {
+            DevelopmentPki pki = DevelopmentPki.init(homeOption.home(),
+                    serverNames == null || serverNames.isEmpty() ? DevelopmentPki.DEFAULT_SERVER_NAMES : serverNames,
+                    force);
+            System.out.println("Development PKI created in " + pki.home().pkiDir());
+            print("manufacturer CA", pki.manufacturerCaCertificate());
+            print("distribution CA", pki.distributionCaCertificate());
+            print("publisher", pki.publisherCertificate());
+            return 0;
+        }
+    }
+
+    @Command(name = "sign-csr", mixinStandardHelpOptions = true,
+            description = "Certify a key a real TRP generated itself: a PKCS#10 CSR in, a device certificate out.")
+    static final class SignCsr implements Callable<Integer> {
+
+        @Mixin
+        HomeOption homeOption;
+
+        @Option(names = "--device", required = true, description = "device ID to put in the certificate subject")
+        String device;
+
+        @Option(names = "--csr", required = true, paramLabel = "FILE", description = "PEM PKCS#10 request")
+        Path csr;
+
+        @Option(names = "--out", required = true, paramLabel = "CERT", description = "where to write the PEM certificate")
+        Path out;
+
+        @Override
+        public Integer call() {
+            DevelopmentPki pki = DevelopmentPki.open(homeOption.home());
+            X509Certificate cert = pki.certifyDevice(device, Pem.readCsr(csr));
+            Pem.writeCertificates(out, List.of(cert, pki.manufacturerCaCertificate()));
+            print("device " + device, cert);
+            System.out.println("Written to " + out + " (device certificate followed by the manufacturer CA)");
+            return 0;
+        }
+    }
+
+    static void print(String what, X509Certificate cert) {
+        System.out.printf("  %-16s %s%n  %-16s SHA-256 %s%n", what, cert.getSubjectX500Principal().getName(), "",
+                Fingerprints.sha256(cert));
+    }
+}

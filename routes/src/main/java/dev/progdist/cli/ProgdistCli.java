@@ -1,0 +1,56 @@
+package dev.progdist.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ./progdist} launcher: one command per job, each with {@code --help}. */
+@Command(name = "progdist", mixinStandardHelpOptions = true, versionProvider = ProgdistCli.Version.class,
+        description = "Secure program distribution to tamper-resistant processors (TRPs).%n"
+                + "Runtime data lives in $PROGDIST_HOME (default ./data).",
+        subcommands = {
+            DemoCommand.class,
+            ServerCommand.class,
+            UserCommand.class,
+            PkiCommand.class,
+            TrpCommand.class,
+            GatewayCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class ProgdistCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new ProgdistCli());
+        cl.setExecutionExceptionHandler((ex, line, parseResult) -> {
+            // a clear one-line reason for the person at the terminal; stack traces go to the log
+            line.getErr().println(line.getColorScheme().errorText("progdist: " + message(ex)));
+            return ex instanceof IllegalArgumentException ? 2 : 1;
+        });
+        return cl;
+    }
+
+    static String message(Throwable ex) {
+        String m = ex.getMessage();
+        return m == null || m.isBlank() ? ex.getClass().getSimpleName() : m;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Version from the jar manifest when packaged. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = ProgdistCli.class.getPackage().getImplementationVersion();
+            return new String[] {"progdist " + (v == null ? "development build" : v)};
+        }
+    }
+}

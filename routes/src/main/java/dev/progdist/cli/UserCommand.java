@@ -1,0 +1,74 @@
+package dev.progdist.cli;
+
+import dev.progdist.processors.auth.PasswordHasher;
+import dev.progdist.processors.auth.Role;
+import dev.progdist.processors.auth.UserDirectory;
+import dev.progdist.processors.store.Database;
+import dev.progdist.protocol.Home;
+import dev.progdist.protocol.Settings;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "user", mixinStandardHelpOptions = true, description = "Manage first-path users.",
+        subcommands = UserCommand.Add.class)
+final class UserCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Opens the server's database the same way the server does (works whether or not it runs). */
+    static Database openDatabase(Home home) {
+        Properties s = Settings.load("server", Map.of("progdist.home", home.root().toString()));
+        String url = s.getProperty("progdist.db.url", "").strip();
+        return Database.open(url.isEmpty() ? Database.defaultUrl(home) : url, s.getProperty("progdist.db.user"),
+                s.getProperty("progdist.db.password"), 2);
+    }
+
+    static PasswordHasher hasher() {
+        Properties s = Settings.load("server", Map.of());
+        return new PasswordHasher(Integer.parseInt(s.getProperty("progdist.auth.argon2.memory-kib").strip()),
+                Integer.parseInt(s.getProperty("progdist.auth.argon2.iterations").strip()),
+                Integer.parseInt(s.getProperty("progdist.auth.argon2.parallelism").strip()));
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Add a user. The secret comes from $PROGDIST_PASSWORD or standard input, never argv.")
+    static final class Add implements Callable<Integer> {
+
+        @Mixin
+        HomeOption homeOption;
+
+        @Parameters(paramLabel = "USER", description = "user ID")
+        String userId;
+
+        @Option(names = "--role", defaultValue = "user", description = "user (device owner) or operator (default: ${DEFAULT-VALUE})")
+        String role;
+
+        @Option(names = "--replace", description = "replace the secret and role of an existing user")
+        boolean replace;
+
+        @Override
+        public Integer call() {
+            Role parsedRole = Role.parse(role);
+            char[] secret = Secrets.read("secret for " + userId);
+            try (Database db = openDatabase(homeOption.home())) {
+                new UserDirectory(db, hasher(), Clock.systemUTC()).addUser(userId, secret, parsedRole, replace);
+            } finally {
+                java.util.Arrays.fill(secret, '\0');
+            }
+            System.out.println("User '" + userId + "' " + (replace ? "stored" : "added") + " with role " + parsedRole.dbValue());
+            return 0;
+        }
+    }
+}

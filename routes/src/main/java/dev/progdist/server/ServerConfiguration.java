@@ -1,0 +1,163 @@
+package dev.progdist.server;
+
+import dev.progdist.processors.auth.LoginThrottle;
+import dev.progdist.processors.auth.PasswordHasher;
+import dev.progdist.processors.auth.SessionStore;
+import dev.progdist.processors.auth.UserAuthentication;
+import dev.progdist.processors.auth.UserDirectory;
+import dev.progdist.processors.http.ProblemResponder;
+import dev.progdist.processors.store.AuditLog;
+import dev.progdist.processors.store.Database;
+import dev.progdist.protocol.Home;
+import dev.progdist.protocol.bus.EmbeddedBroker;
+import dev.progdist.protocol.keys.SecretSource;
+import jakarta.jms.ConnectionFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.jetty12.JettyHttpComponent12;
+import org.apache.camel.component.jms.JmsComponent;
+import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.support.jsse.KeyManagersParameters;
+import org.apache.camel.support.jsse.KeyStoreParameters;
+import org.apache.camel.support.jsse.SSLContextParameters;
+import org.apache.camel.support.jsse.SSLContextServerParameters;
+import org.apache.camel.support.jsse.SecureSocketProtocolsParameters;
+import org.apache.camel.support.service.ServiceSupport;
+import org.springframework.jms.connection.CachingConnectionFactory;
+
+/**
+ * Wires the distribution server: database, broker, HTTPS, and the stage beans the YAML routes
+ * refer to by name. Settings come from Camel's properties (see {@code server.properties}).
+ *
+ * <p>Beans bound here: {@code database}, {@code auditLog}, {@code auditTrail},
+ * {@code userAuthentication}, {@code problemResponder}, {@code serverHealth}, {@code clock}.
+ * A test may bind its own {@code clock} before start to control time.
+ */
+public class ServerConfiguration implements CamelConfiguration {
+
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        PropertiesComponent pc = context.getPropertiesComponent();
+        Home home = homeOf(pc);
+        Clock clock = context.getRegistry().lookupByNameAndType("clock", Clock.class);
+        if (clock == null) {
+            clock = Clock.systemUTC();
+            context.getRegistry().bind("clock", Clock.class, clock);
+        }
+
+        String url = prop(pc, "progdist.db.url", "");
+        Database database = Database.open(url.isBlank() ? Database.defaultUrl(home) : url,
+                prop(pc, "progdist.db.user", ""), prop(pc, "progdist.db.password", ""),
+                Integer.parseInt(prop(pc, "progdist.db.pool-size", "10")));
+        context.addService(closing("database", database::close));
+
+        EmbeddedBroker broker = null;
+        String brokerUrl = prop(pc, "progdist.broker.url", "");
+        if (brokerUrl.isBlank()) {
+            broker = new EmbeddedBroker("progdist-server", Home.ensurePrivateDirectory(home.brokerDir()), 0, null)
+                    .start();
+            context.addService(closing("broker", broker::close));
+            brokerUrl = "vm://0";
+        }
+        // a caching factory: camel-jms would otherwise open a connection per message
+        CachingConnectionFactory jmsFactory = new CachingConnectionFactory(new ActiveMQConnectionFactory(brokerUrl));
+        jmsFactory.setSessionCacheSize(10);
+        context.addService(closing("jms-connections", jmsFactory::destroy));
+        context.getRegistry().bind("jmsConnectionFactory", ConnectionFactory.class, jmsFactory);
+        context.addComponent("jms", JmsComponent.jmsComponent(jmsFactory));
+
+        JettyHttpComponent12 jetty = new JettyHttpComponent12();
+        jetty.setSslContextParameters(httpsTls(home));
+        context.addComponent("jetty", jetty);
+
+        PasswordHasher hasher = new PasswordHasher(
+                Integer.parseInt(prop(pc, "progdist.auth.argon2.memory-kib", "19456")),
+                Integer.parseInt(prop(pc, "progdist.auth.argon2.iterations", "2")),
+                Integer.parseInt(prop(pc, "progdist.auth.argon2.parallelism", "1")));
+        AuditLog auditLog = new AuditLog(database, clock);
+        JmsAuditTrail auditTrail = new JmsAuditTrail(context, "jms:queue:" + prop(pc, "progdist.audit.queue",
+                "progdist.audit"));
+        LoginThrottle throttle = new LoginThrottle(database, clock,
+                Integer.parseInt(prop(pc, "progdist.auth.throttle-after", "3")),
+                Duration.parse(prop(pc, "progdist.auth.throttle-base-delay", "PT1S")),
+                Duration.parse(prop(pc, "progdist.auth.throttle-max-delay", "PT1M")),
+                Integer.parseInt(prop(pc, "progdist.auth.lock-after", "10")),
+                Duration.parse(prop(pc, "progdist.auth.lock-duration", "PT15M")));
+        SessionStore sessions = new SessionStore(database, clock,
+                Duration.parse(prop(pc, "progdist.auth.session-ttl", "PT30M")),
+                Duration.parse(prop(pc, "progdist.auth.session-max-lifetime", "PT12H")));
+
+        bind(context, "database", database);
+        bind(context, "auditLog", auditLog);
+        bind(context, "auditTrail", auditTrail);
+        bind(context, "sessionStore", sessions);
+        bind(context, "userAuthentication", new UserAuthentication(
+                new UserDirectory(database, hasher, clock), hasher, throttle, sessions, auditTrail));
+        bind(context, "problemResponder", new ProblemResponder());
+        bind(context, "serverHealth", new ServerHealth(context, database, broker));
+    }
+
+    @BindToRegistry("home")
+    public Home home(CamelContext context) {
+        return homeOf(context.getPropertiesComponent());
+    }
+
+    static Home homeOf(PropertiesComponent pc) {
+        String h = prop(pc, "progdist.home", "");
+        return h.isBlank() ? Home.fromEnvironment() : Home.at(Path.of(h));
+    }
+
+    /** HTTPS with the distribution-CA-issued certificate made by {@code pki init}; TLS 1.3 and 1.2 only. */
+    static SSLContextParameters httpsTls(Home home) {
+        Path store = home.serverDir().resolve("https.p12");
+        if (!Files.isRegularFile(store)) {
+            throw new IllegalStateException("no HTTPS key store at " + store + ": run './progdist pki init' first");
+        }
+        KeyStoreParameters ksp = new KeyStoreParameters();
+        ksp.setResource("file:" + store);
+        ksp.setType("PKCS12");
+        String password = new String(new SecretSource(home).get("server-https"));
+        ksp.setPassword(password);
+        KeyManagersParameters kmp = new KeyManagersParameters();
+        kmp.setKeyStore(ksp);
+        kmp.setKeyPassword(password);
+        SecureSocketProtocolsParameters protocols = new SecureSocketProtocolsParameters();
+        protocols.getSecureSocketProtocol().add("TLSv1.3");
+        protocols.getSecureSocketProtocol().add("TLSv1.2");
+        SSLContextServerParameters server = new SSLContextServerParameters();
+        SSLContextParameters tls = new SSLContextParameters();
+        tls.setKeyManagers(kmp);
+        tls.setSecureSocketProtocols(protocols);
+        tls.setServerParameters(server);
+        return tls;
+    }
+
+    private static void bind(CamelContext context, String name, Object bean) {
+        context.getRegistry().bind(name, bean);
+    }
+
+    static String prop(PropertiesComponent pc, String key, String defaultValue) {
+        return pc.resolveProperty(key).map(String::strip).orElse(defaultValue);
+    }
+
+    /** Something to close when Camel stops, after the routes (services stop in reverse order). */
+    static ServiceSupport closing(String name, Runnable close) {
+        return new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                close.run();
+            }
+
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
+    }
+}
