@@ -74,6 +74,7 @@ public class ServerConfiguration implements CamelConfiguration {
 
         JettyHttpComponent12 jetty = new JettyHttpComponent12();
         jetty.setSslContextParameters(httpsTls(home));
+        jetty.setHeaderFilterStrategy(new ApiHeaderFilterStrategy());
         context.addComponent("jetty", jetty);
 
         PasswordHasher hasher = new PasswordHasher(
