@@ -52,7 +52,8 @@ public final class Database implements AutoCloseable {
         if (password != null && !password.isEmpty()) {
             config.setPassword(password);
         }
-        config.setMaximumPoolSize(maxPoolSize);
+        // Flyway holds one connection for its lock while it migrates on another
+        config.setMaximumPoolSize(Math.max(2, maxPoolSize));
         config.setPoolName("progdist-db");
         config.setConnectionTimeout(10_000);
         HikariDataSource ds;
