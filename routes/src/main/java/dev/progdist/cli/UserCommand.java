@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage first-path users.",
-        subcommands = UserCommand.Add.class)
+        subcommands = {UserCommand.Add.class, UserCommand.ListUsers.class})
 final class UserCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -40,6 +40,28 @@ final class UserCommand implements Runnable {
         return new PasswordHasher(Integer.parseInt(s.getProperty("progdist.auth.argon2.memory-kib").strip()),
                 Integer.parseInt(s.getProperty("progdist.auth.argon2.iterations").strip()),
                 Integer.parseInt(s.getProperty("progdist.auth.argon2.parallelism").strip()));
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List users through the server's API (operators only; logs in with --user).")
+    static final class ListUsers implements Callable<Integer> {
+
+        @Mixin
+        OperatorLogin login;
+
+        @Override
+        public Integer call() {
+            OperatorLogin.Login l = login.login();
+            try {
+                for (var u : l.client().getJson(l.session(), "/api/v1/users").path("users")) {
+                    System.out.printf("%-32s %-9s %s%n", u.path("userId").asText(), u.path("role").asText(),
+                            u.path("createdAt").asText());
+                }
+            } finally {
+                l.client().logout(l.session());
+            }
+            return 0;
+        }
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true,

@@ -3,6 +3,7 @@ package dev.progdist.server;
 import dev.progdist.processors.auth.LoginThrottle;
 import dev.progdist.processors.auth.PasswordHasher;
 import dev.progdist.processors.auth.SessionStore;
+import dev.progdist.processors.auth.UserAdministration;
 import dev.progdist.processors.auth.UserAuthentication;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.http.ProblemResponder;
@@ -36,7 +37,7 @@ import org.springframework.jms.connection.CachingConnectionFactory;
  * refer to by name. Settings come from Camel's properties (see {@code server.properties}).
  *
  * <p>Beans bound here: {@code database}, {@code auditLog}, {@code auditTrail},
- * {@code userAuthentication}, {@code problemResponder}, {@code serverHealth}, {@code clock}.
+ * {@code userAuthentication}, {@code userAdministration}, {@code problemResponder}, {@code serverHealth}, {@code clock}.
  * A test may bind its own {@code clock} before start to control time.
  */
 public class ServerConfiguration implements CamelConfiguration {
@@ -98,8 +99,9 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "auditLog", auditLog);
         bind(context, "auditTrail", auditTrail);
         bind(context, "sessionStore", sessions);
-        bind(context, "userAuthentication", new UserAuthentication(
-                new UserDirectory(database, hasher, clock), hasher, throttle, sessions, auditTrail));
+        UserDirectory users = new UserDirectory(database, hasher, clock);
+        bind(context, "userAuthentication", new UserAuthentication(users, hasher, throttle, sessions, auditTrail));
+        bind(context, "userAdministration", new UserAdministration(users, auditTrail));
         bind(context, "problemResponder", new ProblemResponder());
         bind(context, "serverHealth", new ServerHealth(context, database, broker));
     }

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
 class UserAuthenticationRouteTest extends CamelTestSupport {
 
     private static final List<String> ROUTES = List.of("error-handling", "rest-api", "user-authentication",
-            "health", "audit", "not-found");
+            "user-administration", "health", "audit", "not-found");
     private static final String SECRET = "correct horse battery staple";
 
     @TempDir
@@ -292,6 +292,34 @@ class UserAuthenticationRouteTest extends CamelTestSupport {
     void unknownRoutesAndMethodsGetProblemDocuments() throws Exception {
         assertProblem(https.send(https.request("/api/v1/nothing-here").GET()), 404, "not-found");
         assertProblem(https.send(https.request("/").GET()), 404, "not-found");
+    }
+
+    @Test
+    void operatorEndpointsAnswer403ToUsersAndWorkForOperators() throws Exception {
+        String userToken = TestHttps.json(https.login(user, SECRET)).path("token").asText();
+        String operatorToken = TestHttps.json(https.login("olga", SECRET)).path("token").asText();
+
+        assertProblem(https.send(https.request("/api/v1/users").header("Authorization", "Bearer " + userToken).GET()),
+                403, "forbidden");
+        assertProblem(https.send(https.request("/api/v1/users").GET()), 401, "missing-token");
+        String newUser = "{\"userId\":\"carol\",\"password\":\"a long enough secret\",\"role\":\"user\"}";
+        assertProblem(https.send(https.request("/api/v1/users").header("Authorization", "Bearer " + userToken)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(newUser))),
+                403, "forbidden");
+
+        HttpResponse<String> created = https.send(https.request("/api/v1/users")
+                .header("Authorization", "Bearer " + operatorToken).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(newUser)));
+        assertThat(created.statusCode()).isEqualTo(201);
+        assertProblem(https.send(https.request("/api/v1/users")
+                .header("Authorization", "Bearer " + operatorToken).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(newUser))), 409, "conflict");
+        assertThat(https.login("carol", "a long enough secret").statusCode()).isEqualTo(201);
+
+        HttpResponse<String> list = https.send(https.request("/api/v1/users")
+                .header("Authorization", "Bearer " + operatorToken).GET());
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.body()).contains("\"carol\"", "\"olga\"", "\"operator\"").doesNotContain("argon2");
     }
 
     @Test

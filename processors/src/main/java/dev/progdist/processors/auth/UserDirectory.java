@@ -85,6 +85,29 @@ public class UserDirectory {
         }
     }
 
+    /** A user as operators see it: no hash. */
+    public record UserSummary(String userId, String role, java.time.Instant createdAt) {
+    }
+
+    /** All users, ordered by ID, at most {@code limit}. */
+    public java.util.List<UserSummary> list(int limit) {
+        try (Connection c = database.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT user_id, role, created_at FROM users ORDER BY user_id")) {
+            ps.setMaxRows(limit);
+            java.util.List<UserSummary> out = new java.util.ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new UserSummary(rs.getString(1), rs.getString(2),
+                            rs.getObject(3, java.time.OffsetDateTime.class).toInstant()));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("cannot list users", e);
+        }
+    }
+
     public Optional<StoredUser> find(String userId) {
         if (!isValidUserId(userId)) {
             return Optional.empty();

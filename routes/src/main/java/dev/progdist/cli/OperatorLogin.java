@@ -1,0 +1,47 @@
+package dev.progdist.cli;
+
+import dev.progdist.gateway.FirstPathClient;
+import dev.progdist.protocol.Home;
+import dev.progdist.protocol.wire.SessionResponse;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Options of commands that call the server's API as a logged-in operator: {@code --server},
+ * {@code --user}, the secret from {@code $PROGDIST_PASSWORD} or standard input.
+ */
+class OperatorLogin {
+
+    @Mixin
+    HomeOption homeOption;
+
+    @Option(names = "--server", paramLabel = "URL", defaultValue = "https://localhost:8443",
+            description = "distribution server (default: ${DEFAULT-VALUE})")
+    URI server;
+
+    @Option(names = "--user", required = true, description = "operator user ID to log in as")
+    String user;
+
+    @Option(names = "--trust-ca", paramLabel = "PEM",
+            description = "CA that certifies the server (default: $PROGDIST_HOME/pki/distribution-ca.crt)")
+    Path trustCa;
+
+    /** An authenticated API client and its session; close the session with {@link FirstPathClient#logout}. */
+    record Login(FirstPathClient client, SessionResponse session) {
+    }
+
+    Login login() {
+        Home home = homeOption.home();
+        FirstPathClient client = new FirstPathClient(server,
+                trustCa != null ? trustCa : home.pkiDir().resolve("distribution-ca.crt"), Duration.ofSeconds(30));
+        char[] secret = Secrets.read("secret for " + user);
+        try {
+            return new Login(client, client.login(user, secret));
+        } finally {
+            java.util.Arrays.fill(secret, '\0');
+        }
+    }
+}
