@@ -121,6 +121,26 @@ class FoundationIntegrationTest {
     }
 
     @Test
+    void theSessionKeeperRefreshesAndLogsInAgainWhenTheSessionIsGone() {
+        FirstPathClient client = new FirstPathClient(URI.create("https://localhost:" + port),
+                home.pkiDir().resolve("distribution-ca.crt"), Duration.ofSeconds(10));
+        // a margin longer than the session's life: every renewIfDue refreshes
+        try (SessionKeeper keeper = new SessionKeeper(client, "bob", SECRET, Duration.ofHours(1), Clock.systemUTC())) {
+            SessionResponse first = keeper.session();
+            keeper.renewIfDue();
+            SessionResponse refreshed = keeper.session();
+            assertThat(refreshed.sessionId()).isEqualTo(first.sessionId());
+            assertThat(refreshed.expiresAt()).isAfter(first.expiresAt());
+
+            client.logout(refreshed); // the server ends it behind the keeper's back
+            keeper.renewIfDue();
+            SessionResponse again = keeper.session();
+            assertThat(again.sessionId()).isNotEqualTo(first.sessionId());
+            assertThat(client.refresh(again).expiresAt()).isAfter(java.time.Instant.now());
+        }
+    }
+
+    @Test
     void eachTrpAnswersAStatusRequestOverTheRealBroker() {
         DeviceBus bus = gateway.getCamelContext().getRegistry().lookupByNameAndType("deviceBus", DeviceBus.class);
         for (String device : List.of("it-ec", "it-rsa")) {

@@ -38,7 +38,7 @@ public class ProblemResponder {
     public void notFound(Exchange exchange) {
         write(exchange, new ProblemException(ProblemType.NOT_FOUND, "no such resource: "
                 + exchange.getMessage().getHeader(Exchange.HTTP_METHOD, String.class) + " "
-                + exchange.getMessage().getHeader(Exchange.HTTP_PATH, String.class)));
+                + exchange.getMessage().getHeader(Exchange.HTTP_URI, String.class)));
     }
 
     public static void write(Exchange exchange, ProblemException problem) {
