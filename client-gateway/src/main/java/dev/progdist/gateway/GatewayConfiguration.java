@@ -24,7 +24,7 @@ public class GatewayConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent pc = context.getPropertiesComponent();
-        Home home = homeOf(pc);
+        Home home = Home.fromSetting(prop(pc, Home.PROPERTY));
         Credentials credentials = context.getRegistry().lookupByNameAndType("gatewayCredentials", Credentials.class);
         if (credentials == null) {
             throw new IllegalStateException("the gateway needs the user's credentials (gatewayCredentials)");
@@ -54,11 +54,6 @@ public class GatewayConfiguration implements CamelConfiguration {
         context.getRegistry().bind("firstPathClient", client);
         context.getRegistry().bind("sessionKeeper", keeper);
         context.getRegistry().bind("deviceBus", new DeviceBus(context.createFluentProducerTemplate()));
-    }
-
-    static Home homeOf(PropertiesComponent pc) {
-        String h = prop(pc, "progdist.home");
-        return h.isBlank() ? Home.fromEnvironment() : Home.at(Path.of(h));
     }
 
     private static String prop(PropertiesComponent pc, String key) {

@@ -38,6 +38,11 @@ public final class Home {
         return new Home(Path.of(p == null || p.isBlank() ? "data" : p));
     }
 
+    /** The home a {@code progdist.home} setting names; blank means {@link #fromEnvironment()}. */
+    public static Home fromSetting(String value) {
+        return value == null || value.isBlank() ? fromEnvironment() : new Home(Path.of(value.strip()));
+    }
+
     public Path root() {
         return root;
     }

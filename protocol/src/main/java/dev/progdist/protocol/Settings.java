@@ -87,7 +87,6 @@ public final class Settings {
 
     /** The home directory the settings name ({@code progdist.home}), else the environment default. */
     public static Home home(Properties props) {
-        String h = props.getProperty(Home.PROPERTY, "");
-        return h.isBlank() ? Home.fromEnvironment() : Home.at(Path.of(h));
+        return Home.fromSetting(props.getProperty(Home.PROPERTY));
     }
 }

@@ -18,15 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
         description = "The client gateway: the device's untrusted host, which logs in and relays.",
         subcommands = {GatewayCommand.Login.class, GatewayCommand.Status.class, GatewayCommand.Run.class})
-final class GatewayCommand implements Runnable {
-
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
-    }
+final class GatewayCommand {
 
     /** Options every gateway command shares. */
     static class GatewayOptions {
@@ -55,6 +47,28 @@ final class GatewayCommand implements Runnable {
             }
             return GatewayMain.create(overrides, new Credentials(user, Secrets.read("secret for " + user)));
         }
+
+        /** Starts a gateway, logs in, hands the live session and registry to {@code job}, stops it. */
+        int once(GatewayJob job) throws Exception {
+            Main main = create();
+            main.start();
+            try {
+                var registry = main.getCamelContext().getRegistry();
+                SessionResponse s = registry.lookupByNameAndType("sessionKeeper", SessionKeeper.class).session();
+                System.out.println("Logged in as " + s.userId() + " (" + s.role() + "), session " + s.sessionId()
+                        + " valid until " + s.expiresAt());
+                job.run(registry);
+                return 0;
+            } finally {
+                main.stop();
+            }
+        }
+    }
+
+    /** Work done by a one-shot gateway command once the session is open. */
+    @FunctionalInterface
+    interface GatewayJob {
+        void run(org.apache.camel.spi.Registry registry) throws Exception;
     }
 
     @Command(name = "login", mixinStandardHelpOptions = true,
@@ -65,17 +79,7 @@ final class GatewayCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Main main = options.create();
-            main.start();
-            try {
-                SessionResponse s = main.getCamelContext().getRegistry()
-                        .lookupByNameAndType("sessionKeeper", SessionKeeper.class).session();
-                System.out.println("Logged in as " + s.userId() + " (" + s.role() + "), session " + s.sessionId()
-                        + " valid until " + s.expiresAt());
-            } finally {
-                main.stop();
-            }
-            return 0;
+            return options.once(registry -> { });
         }
     }
 
@@ -90,19 +94,11 @@ final class GatewayCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Main main = options.create();
-            main.start();
-            try {
-                var registry = main.getCamelContext().getRegistry();
-                SessionResponse s = registry.lookupByNameAndType("sessionKeeper", SessionKeeper.class).session();
-                System.out.println("Logged in as " + s.userId() + ", session " + s.sessionId());
+            return options.once(registry -> {
                 TrpStatus st = registry.lookupByNameAndType("deviceBus", DeviceBus.class).status(device);
                 System.out.println("TRP " + st.deviceId() + " (" + st.keyType() + ") certificate SHA-256 "
                         + st.certificateFingerprint() + ", " + st.installed().size() + " program(s) installed");
-            } finally {
-                main.stop();
-            }
-            return 0;
+            });
         }
     }
 

@@ -14,15 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "pki", mixinStandardHelpOptions = true,
         description = "The development PKI: manufacturer CA, distribution CA, publisher key, server certificates.",
         subcommands = {PkiCommand.Init.class, PkiCommand.SignCsr.class})
-final class PkiCommand implements Runnable {
-
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
-    }
+final class PkiCommand {
 
     @Command(name = "init", mixinStandardHelpOptions = true,
             description = "Create the development PKI in $PROGDIST_HOME/pki and the server's key stores.")

@@ -15,15 +15,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "trp", mixinStandardHelpOptions = true, description = "Emulated tamper-resistant processors.",
         subcommands = {TrpCommand.Manufacture.class, TrpCommand.Run.class})
-final class TrpCommand implements Runnable {
-
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
-    }
+final class TrpCommand {
 
     /**
      * Manufactures a TRP: the key pair is generated inside its store, only the CSR leaves it, the

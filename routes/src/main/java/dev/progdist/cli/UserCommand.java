@@ -17,15 +17,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage first-path users.",
         subcommands = {UserCommand.Add.class, UserCommand.ListUsers.class})
-final class UserCommand implements Runnable {
-
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
-    }
+final class UserCommand {
 
     /** Opens the server's database the same way the server does (works whether or not it runs). */
     static Database openDatabase(Home home) {

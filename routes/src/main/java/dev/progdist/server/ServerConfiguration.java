@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
-import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.jetty12.JettyHttpComponent12;
@@ -45,7 +44,7 @@ public class ServerConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent pc = context.getPropertiesComponent();
-        Home home = homeOf(pc);
+        Home home = Home.fromSetting(prop(pc, Home.PROPERTY, ""));
         Clock clock = context.getRegistry().lookupByNameAndType("clock", Clock.class);
         if (clock == null) {
             clock = Clock.systemUTC();
@@ -104,16 +103,6 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "userAdministration", new UserAdministration(users, auditTrail));
         bind(context, "problemResponder", new ProblemResponder());
         bind(context, "serverHealth", new ServerHealth(context, database, broker));
-    }
-
-    @BindToRegistry("home")
-    public Home home(CamelContext context) {
-        return homeOf(context.getPropertiesComponent());
-    }
-
-    static Home homeOf(PropertiesComponent pc) {
-        String h = prop(pc, "progdist.home", "");
-        return h.isBlank() ? Home.fromEnvironment() : Home.at(Path.of(h));
     }
 
     /** HTTPS with the distribution-CA-issued certificate made by {@code pki init}; TLS 1.3 and 1.2 only. */

@@ -2,7 +2,6 @@ package dev.progdist.trp;
 
 import dev.progdist.protocol.DeviceId;
 import dev.progdist.protocol.Home;
-import java.nio.file.Path;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -16,8 +15,7 @@ public class TrpConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent pc = context.getPropertiesComponent();
-        String h = pc.resolveProperty("progdist.home").map(String::strip).orElse("");
-        Home home = h.isBlank() ? Home.fromEnvironment() : Home.at(Path.of(h));
+        Home home = Home.fromSetting(pc.resolveProperty(Home.PROPERTY).orElse(""));
         String device = DeviceId.require(pc.resolveProperty("progdist.trp.device").map(String::strip).orElse(""));
         TrpIdentityStore identity = TrpIdentityStore.open(home, device);
         String busUrl = pc.resolveProperty("progdist.trp.bus.url").orElseThrow();
