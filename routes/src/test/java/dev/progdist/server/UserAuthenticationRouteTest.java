@@ -289,6 +289,25 @@ class UserAuthenticationRouteTest extends CamelTestSupport {
     }
 
     @Test
+    void secretsAndTokensNeverReachTheLogsEvenAtTraceLevel() throws Exception {
+        String wrong = "wrong-secret-" + UUID.randomUUID();
+        String token;
+        try (CapturedLogs logs = new CapturedLogs()) {
+            token = TestHttps.json(https.login(user, SECRET)).path("token").asText();
+            https.login(user, wrong);
+            https.login("nobody", wrong);
+            // malformed bodies carrying a secret must not be echoed by the parser's error either
+            https.postJson("/api/v1/sessions", "{\"userId\":\"alice\",\"password\":\"" + wrong + "\"");
+            https.postJson("/api/v1/sessions", "{\"userId\":\"alice\",\"password\":\"" + wrong + "\",\"x\":1}");
+            https.send(https.request("/api/v1/sessions/x/refresh").header("Authorization", "Bearer " + token)
+                    .POST(HttpRequest.BodyPublishers.noBody()));
+            https.send(https.request("/api/v1/sessions/x/refresh").header("Authorization", "Bearer " + wrong)
+                    .POST(HttpRequest.BodyPublishers.noBody()));
+            assertThat(logs.all()).isNotEmpty().doesNotContain(SECRET).doesNotContain(wrong).doesNotContain(token);
+        }
+    }
+
+    @Test
     void unknownRoutesAndMethodsGetProblemDocuments() throws Exception {
         assertProblem(https.send(https.request("/api/v1/nothing-here").GET()), 404, "not-found");
         assertProblem(https.send(https.request("/").GET()), 404, "not-found");
