@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -86,66 +87,80 @@ public class LoginThrottle {
 
     private Outcome attempt(Connection c, String userId, BooleanSupplier verifier) throws SQLException {
         Instant now = clock.instant();
-        int failures = 0;
-        boolean rowExists = false;
+        ensureRow(c, userId, now);
+        int failures;
+        // the row lock serialises every attempt for this ID, the very first ones included
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT failures, last_failure_at, locked_until FROM login_failures WHERE user_id = ? FOR UPDATE")) {
             ps.setString(1, userId);
             try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    rowExists = true;
-                    failures = rs.getInt(1);
-                    Instant lastFailure = rs.getObject(2, OffsetDateTime.class).toInstant();
-                    OffsetDateTime lockedUntilValue = rs.getObject(3, OffsetDateTime.class);
-                    if (lockedUntilValue != null) {
-                        Instant lockedUntil = lockedUntilValue.toInstant();
-                        if (now.isBefore(lockedUntil)) {
-                            return new Locked(Duration.between(now, lockedUntil));
-                        }
-                        failures = 0; // the lock has run out: a fresh start
-                    } else if (failures >= throttleAfter) {
-                        Instant next = lastFailure.plus(delayAfter(failures));
-                        if (now.isBefore(next)) {
-                            return new Throttled(Duration.between(now, next));
-                        }
+                if (!rs.next()) {
+                    throw new SQLException("login_failures row for the attempt vanished");
+                }
+                failures = rs.getInt(1);
+                Instant lastFailure = rs.getObject(2, OffsetDateTime.class).toInstant();
+                OffsetDateTime lockedUntilValue = rs.getObject(3, OffsetDateTime.class);
+                if (lockedUntilValue != null) {
+                    Instant lockedUntil = lockedUntilValue.toInstant();
+                    if (now.isBefore(lockedUntil)) {
+                        return new Locked(Duration.between(now, lockedUntil));
+                    }
+                    failures = 0; // the lock has run out: a fresh start
+                } else if (failures >= throttleAfter) {
+                    Instant next = lastFailure.plus(delayAfter(failures));
+                    if (now.isBefore(next)) {
+                        return new Throttled(Duration.between(now, next));
                     }
                 }
             }
         }
         if (verifier.getAsBoolean()) {
-            if (rowExists) {
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_failures WHERE user_id = ?")) {
-                    ps.setString(1, userId);
-                    ps.executeUpdate();
-                }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_failures WHERE user_id = ?")) {
+                ps.setString(1, userId);
+                ps.executeUpdate();
             }
             return new Accepted();
         }
         failures++;
         Instant lockedUntil = failures >= lockAfter ? now.plus(lockDuration) : null;
-        String sql = rowExists
-                ? "UPDATE login_failures SET failures = ?, last_failure_at = ?, locked_until = ? WHERE user_id = ?"
-                : "INSERT INTO login_failures (failures, last_failure_at, locked_until, user_id) VALUES (?, ?, ?, ?)";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE login_failures SET failures = ?, last_failure_at = ?, locked_until = ? WHERE user_id = ?")) {
             ps.setInt(1, failures);
             ps.setObject(2, Database.timestamp(now));
             ps.setObject(3, Database.timestamp(lockedUntil));
             ps.setString(4, userId);
             ps.executeUpdate();
-        } catch (SQLException e) {
-            if (!rowExists && "23505".equals(e.getSQLState())) {
-                // a parallel first failure created the row: count this one on top of it
-                try (PreparedStatement ps = c.prepareStatement(
-                        "UPDATE login_failures SET failures = failures + 1, last_failure_at = ? WHERE user_id = ?")) {
-                    ps.setObject(1, Database.timestamp(now));
-                    ps.setString(2, userId);
-                    ps.executeUpdate();
-                }
-            } else {
-                throw e;
-            }
         }
         return new Rejected();
+    }
+
+    /**
+     * Makes sure the ID has a row to lock. A parallel attempt may insert it first: the duplicate
+     * key is rolled back to a savepoint, because PostgreSQL aborts the whole transaction otherwise.
+     */
+    private static void ensureRow(Connection c, String userId, Instant now) throws SQLException {
+        try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM login_failures WHERE user_id = ?")) {
+            exists.setString(1, userId);
+            try (ResultSet rs = exists.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        }
+        Savepoint savepoint = c.setSavepoint();
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO login_failures (user_id, failures, last_failure_at, locked_until) VALUES (?, 0, ?, NULL)")) {
+            ps.setString(1, userId);
+            ps.setObject(2, Database.timestamp(now));
+            ps.executeUpdate();
+            c.releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            // 23505: duplicate key; H2 reports an uncommitted duplicate as a concurrent update (90131)
+            if (!"23505".equals(e.getSQLState()) && !"90131".equals(e.getSQLState())) {
+                throw e;
+            }
+            c.rollback(savepoint); // another attempt created it: lock that one
+        }
     }
 
     /** The wait imposed after {@code failures} consecutive failures (at least throttleAfter). */

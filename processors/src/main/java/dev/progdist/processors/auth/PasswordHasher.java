@@ -23,6 +23,9 @@ public final class PasswordHasher {
     /** Longer secrets are refused before hashing, so a huge body cannot buy a huge hash. */
     public static final int MAX_PASSWORD_CHARS = 1024;
 
+    /** Largest memory cost accepted from a stored hash (256 MiB). */
+    static final int MAX_MEMORY_KIB = 256 * 1024;
+
     private static final Pattern PHC = Pattern.compile(
             "\\$argon2id\\$v=19\\$m=(\\d{1,7}),t=(\\d{1,3}),p=(\\d{1,2})\\$([A-Za-z0-9+/]{16,64})\\$([A-Za-z0-9+/]{16,128})");
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
@@ -69,11 +72,18 @@ public final class PasswordHasher {
         int mem = Integer.parseInt(m.group(1));
         int t = Integer.parseInt(m.group(2));
         int p = Integer.parseInt(m.group(3));
-        if (mem > 1024 * 1024 || mem < 8 * p || t < 1 || p < 1) {
+        // bound the work a corrupt or hostile stored value can demand before hashing anything
+        if (mem > MAX_MEMORY_KIB || mem < 8 * p || t < 1 || t > 16 || p < 1 || p > 16) {
             return false;
         }
-        byte[] salt = B64D.decode(m.group(4));
-        byte[] expected = B64D.decode(m.group(5));
+        byte[] salt;
+        byte[] expected;
+        try {
+            salt = B64D.decode(m.group(4));
+            expected = B64D.decode(m.group(5));
+        } catch (IllegalArgumentException truncated) {
+            return false;
+        }
         byte[] actual = derive(password, salt, mem, t, p, expected.length);
         return MessageDigest.isEqual(expected, actual);
     }

@@ -114,11 +114,15 @@ public class SessionStore {
                 max = rs.getObject(1, OffsetDateTime.class).toInstant();
             }
             Instant expiry = min(now.plus(ttl), max);
-            try (PreparedStatement up = c.prepareStatement(
-                    "UPDATE sessions SET expires_at = ? WHERE session_id = ? AND closed_at IS NULL")) {
+            try (PreparedStatement up = c.prepareStatement("UPDATE sessions SET expires_at = ? "
+                    + "WHERE session_id = ? AND closed_at IS NULL AND expires_at > ?")) {
                 up.setObject(1, Database.timestamp(expiry));
                 up.setString(2, session.sessionId());
-                up.executeUpdate();
+                up.setObject(3, Database.timestamp(now));
+                if (up.executeUpdate() == 0) {
+                    // closed or expired since it was resolved: never revive it
+                    throw new ProblemException(ProblemType.SESSION_EXPIRED, "the session has ended: log in again");
+                }
             }
             return expiry;
         } catch (SQLException e) {

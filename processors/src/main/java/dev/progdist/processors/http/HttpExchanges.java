@@ -9,7 +9,6 @@ import dev.progdist.protocol.wire.ProblemType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
 import java.util.Locale;
 import org.apache.camel.Exchange;
@@ -34,7 +33,8 @@ public final class HttpExchanges {
     public static <T> T readJson(Exchange exchange, Class<T> type, int maxBytes) {
         Message in = exchange.getMessage();
         String contentType = in.getHeader(Exchange.CONTENT_TYPE, String.class);
-        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).strip().startsWith("application/json")) {
+        String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        if (!mediaType.equals("application/json")) {
             throw new ProblemException(ProblemType.UNSUPPORTED_MEDIA_TYPE,
                     "send the body with Content-Type: application/json");
         }
@@ -54,10 +54,13 @@ public final class HttpExchanges {
             throw new ProblemException(ProblemType.MALFORMED_JSON, field == null
                     ? "the body must be a JSON object" : "field '" + field + "' has the wrong type");
         } catch (JsonProcessingException e) {
-            throw new ProblemException(ProblemType.MALFORMED_JSON, "the body is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+            throw new ProblemException(ProblemType.MALFORMED_JSON, e.getLocation() == null
+                    ? "the body is not valid JSON"
+                    : "the body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + ")");
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // e.g. CharConversionException: bytes that are not valid in the encoding Jackson detected
+            throw new ProblemException(ProblemType.MALFORMED_JSON, "the body is not valid UTF-8 JSON");
         }
         if (value == null) {
             throw new ProblemException(ProblemType.MALFORMED_JSON, "the body must be a JSON object");
@@ -83,8 +86,18 @@ public final class HttpExchanges {
      */
     public static byte[] readBounded(Exchange exchange, int maxBytes) {
         Message in = exchange.getMessage();
-        Long declared = in.getHeader(Exchange.CONTENT_LENGTH, Long.class);
-        if (declared != null && declared > maxBytes) {
+        Object lengthHeader = in.getHeader(Exchange.CONTENT_LENGTH);
+        long declared = -1;
+        if (lengthHeader instanceof Number n) {
+            declared = n.longValue();
+        } else if (lengthHeader != null) {
+            try {
+                declared = Long.parseLong(lengthHeader.toString().strip());
+            } catch (NumberFormatException e) {
+                throw new ProblemException(ProblemType.MALFORMED_REQUEST, "the Content-Length header is not a number");
+            }
+        }
+        if (declared > maxBytes) {
             throw tooLarge(maxBytes);
         }
         Object body = in.getBody();

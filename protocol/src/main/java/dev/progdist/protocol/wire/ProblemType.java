@@ -15,6 +15,7 @@ public enum ProblemType {
     INVALID_TOKEN("invalid-token", 401, "The session token is not valid"),
     SESSION_EXPIRED("session-expired", 401, "The session has expired: log in again"),
     FORBIDDEN("forbidden", 403, "Your role does not allow this call"),
+    MALFORMED_REQUEST("malformed-request", 400, "The request is not well-formed HTTP for this API"),
     MALFORMED_JSON("malformed-json", 400, "The request body is not valid JSON of the expected shape"),
     MISSING_FIELD("missing-field", 400, "A required field is missing"),
     INVALID_FIELD("invalid-field", 400, "A field has a value that is not allowed"),
