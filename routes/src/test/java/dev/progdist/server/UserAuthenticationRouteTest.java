@@ -8,6 +8,7 @@ import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
+import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.Settings;
 import java.io.ByteArrayInputStream;
