@@ -83,7 +83,6 @@ final class DemoCommand implements Callable<Integer> {
             String server = "https://localhost:" + port;
             gateway = GatewayMain.create(Map.of("progdist.home", demoHome.root().toString(),
                     "progdist.gateway.server", server,
-                    "progdist.gateway.user", "alice",
                     "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort), new Credentials("alice", secret));
             gateway.start();
             SessionKeeper keeper = gateway.getCamelContext().getRegistry()

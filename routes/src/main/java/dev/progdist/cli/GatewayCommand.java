@@ -38,7 +38,6 @@ final class GatewayCommand {
             Home home = homeOption.home();
             Map<String, String> overrides = new HashMap<>();
             overrides.put("progdist.home", home.root().toString());
-            overrides.put("progdist.gateway.user", user);
             if (server != null) {
                 overrides.put("progdist.gateway.server", server);
             }

@@ -26,7 +26,8 @@ final class ServerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         var home = homeOption.home();
-        if (!DevelopmentPki.exists(home)) {
+        // a fresh home gets a development PKI; a home that has the server's key stores is never touched
+        if (!DevelopmentPki.exists(home) && !java.nio.file.Files.exists(DevelopmentPki.serverHttpsStore(home))) {
             System.out.println("No PKI in " + home + ": creating a development PKI (./progdist pki init)");
             DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
         }

@@ -76,6 +76,10 @@ final class UserCommand {
         public Integer call() {
             Role parsedRole = Role.parse(role);
             char[] secret = Secrets.read("secret for " + userId);
+            String violation = UserDirectory.secretPolicyViolation(secret);
+            if (violation != null) {
+                throw new IllegalArgumentException(violation);
+            }
             try (Database db = openDatabase(homeOption.home())) {
                 new UserDirectory(db, hasher(), Clock.systemUTC()).addUser(userId, secret, parsedRole, replace);
             } finally {

@@ -75,6 +75,7 @@ public class ServerConfiguration implements CamelConfiguration {
         JettyHttpComponent12 jetty = new JettyHttpComponent12();
         jetty.setSslContextParameters(httpsTls(home));
         jetty.setHeaderFilterStrategy(new ApiHeaderFilterStrategy());
+        jetty.setSendServerVersion(false);
         context.addComponent("jetty", jetty);
 
         PasswordHasher hasher = new PasswordHasher(
@@ -102,6 +103,23 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "userAuthentication", new UserAuthentication(users, hasher, throttle, sessions, auditTrail));
         bind(context, "userAdministration", new UserAdministration(users, auditTrail));
         bind(context, "problemResponder", new ProblemResponder());
+        String port = prop(pc, "progdist.server.port", "8443");
+        String bind = prop(pc, "progdist.server.bind", "");
+        context.addStartupListener(new org.apache.camel.StartupListener() {
+            @Override
+            public void onCamelContextStarted(CamelContext ctx, boolean alreadyStarted) {
+                // wait for the fully-started callback: only then is Jetty accepting
+            }
+
+            @Override
+            public void onCamelContextFullyStarted(CamelContext ctx, boolean alreadyStarted) {
+                org.slf4j.LoggerFactory.getLogger(ServerConfiguration.class)
+                        .info("progdist server ready on https://{}:{}/ (home {})", bind, port, home);
+            }
+        });
+        bind(context, "housekeeping", new Housekeeping(sessions, throttle,
+                Duration.parse(prop(pc, "progdist.housekeeping.keep-ended-sessions", "P1D")),
+                Duration.parse(prop(pc, "progdist.housekeeping.keep-login-failures", "P1D"))));
         bind(context, "serverHealth", new ServerHealth(context, database, broker));
     }
 

@@ -83,7 +83,6 @@ class FoundationIntegrationTest {
 
         gateway = GatewayMain.create(Map.of("progdist.home", dir.toString(),
                 "progdist.gateway.server", "https://localhost:" + port,
-                "progdist.gateway.user", "bob",
                 "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort), new Credentials("bob", SECRET));
         gateway.start();
 

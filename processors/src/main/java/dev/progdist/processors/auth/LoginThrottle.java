@@ -163,6 +163,23 @@ public class LoginThrottle {
         }
     }
 
+    /**
+     * Forgets failure counts that are not locked and whose last failure is older than {@code keep}
+     * (rows for IDs nobody tries any more, existing or not). Returns how many were removed.
+     */
+    public int purgeStale(Duration keep) {
+        Instant now = clock.instant();
+        try (Connection c = database.connection();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM login_failures WHERE last_failure_at < ? "
+                        + "AND (locked_until IS NULL OR locked_until < ?)")) {
+            ps.setObject(1, Database.timestamp(now.minus(keep)));
+            ps.setObject(2, Database.timestamp(now));
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot purge login failures", e);
+        }
+    }
+
     /** The wait imposed after {@code failures} consecutive failures (at least throttleAfter). */
     Duration delayAfter(int failures) {
         int doublings = Math.min(failures - throttleAfter, 20);

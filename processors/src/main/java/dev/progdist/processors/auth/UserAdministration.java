@@ -51,9 +51,9 @@ public class UserAdministration {
                     "field 'userId' must be 1 to 64 characters of A-Z a-z 0-9 . _ @ -, starting with a letter or digit");
         }
         char[] secret = request.password().toCharArray();
-        if (secret.length < 12 || secret.length > PasswordHasher.MAX_PASSWORD_CHARS) {
-            throw new ProblemException(ProblemType.INVALID_FIELD,
-                    "field 'password' must have 12 to " + PasswordHasher.MAX_PASSWORD_CHARS + " characters");
+        String violation = UserDirectory.secretPolicyViolation(secret);
+        if (violation != null) {
+            throw new ProblemException(ProblemType.INVALID_FIELD, "field 'password': " + violation);
         }
         if (users.find(request.userId()).isPresent()) {
             throw new ProblemException(ProblemType.CONFLICT, "user '" + request.userId() + "' already exists");

@@ -37,6 +37,17 @@ public class UserDirectory {
         this.clock = clock;
     }
 
+    /** Shortest secret a person may choose (CLI and API); the store itself accepts any non-empty one. */
+    public static final int MIN_SECRET_CHARS = 12;
+
+    /** Why {@code secret} is not acceptable as a new user's secret, or {@code null} if it is. */
+    public static String secretPolicyViolation(char[] secret) {
+        if (secret == null || secret.length < MIN_SECRET_CHARS || secret.length > PasswordHasher.MAX_PASSWORD_CHARS) {
+            return "a secret must have " + MIN_SECRET_CHARS + " to " + PasswordHasher.MAX_PASSWORD_CHARS + " characters";
+        }
+        return null;
+    }
+
     public static boolean isValidUserId(String userId) {
         return userId != null && USER_ID.matcher(userId).matches();
     }

@@ -25,6 +25,14 @@ public final class Database implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
 
+    static {
+        // H2's auto-server lets a second process (the CLI) use the file database; by default it
+        // listens on every interface. Keep it on loopback unless the operator chose otherwise.
+        if (System.getProperty("h2.bindAddress") == null) {
+            System.setProperty("h2.bindAddress", "127.0.0.1");
+        }
+    }
+
     private final HikariDataSource dataSource;
 
     private Database(HikariDataSource dataSource) {

@@ -44,6 +44,8 @@ public final class EmbeddedBroker implements AutoCloseable {
                     .setPagingDirectory(dataDir.resolve("paging").toString())
                     .setLargeMessagesDirectory(dataDir.resolve("large-messages").toString())
                     .setJMXManagementEnabled(false)
+                    // another process on the same journal: fail with a message instead of waiting forever
+                    .setJournalLockAcquisitionTimeout(5_000)
                     .setGracefulShutdownEnabled(true)
                     // wait a little for clients to leave, never forever (a TRP may keep reconnecting)
                     .setGracefulShutdownTimeout(5_000)
@@ -68,12 +70,24 @@ public final class EmbeddedBroker implements AutoCloseable {
     public EmbeddedBroker start() {
         try {
             broker.start();
+            var remoting = broker.getActiveMQServer().getRemotingService();
+            for (var acceptor : broker.getActiveMQServer().getConfiguration().getAcceptorConfigurations()) {
+                var running = remoting.getAcceptor(acceptor.getName());
+                if (running == null || !running.isStarted()) {
+                    close();
+                    throw new IllegalStateException("broker " + name + " cannot listen on " + acceptor.getParams()
+                            + " (port in use?)");
+                }
+            }
             LOG.info("Broker '{}' started, acceptors {}", name,
                     broker.getActiveMQServer().getConfiguration().getAcceptorConfigurations().stream()
                             .map(a -> a.getName() + "=" + Map.copyOf(a.getParams())).toList());
             return this;
+        } catch (IllegalStateException e) {
+            throw e;
         } catch (Exception e) {
-            throw new IllegalStateException("cannot start broker " + name + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot start broker " + name + " (is another process using "
+                    + "the same home?): " + e.getMessage(), e);
         }
     }
 

@@ -22,9 +22,7 @@ public enum ProblemType {
     BODY_TOO_LARGE("body-too-large", 413, "The request body is larger than this endpoint accepts"),
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Send the body as application/json"),
     NOT_FOUND("not-found", 404, "No such resource"),
-    METHOD_NOT_ALLOWED("method-not-allowed", 405, "This resource does not support that method"),
     CONFLICT("conflict", 409, "The resource already exists"),
-    UNAVAILABLE("unavailable", 503, "The server cannot handle the request right now"),
     INTERNAL_ERROR("internal-error", 500, "The server failed to handle the request");
 
     public static final String MEDIA_TYPE = "application/problem+json";
