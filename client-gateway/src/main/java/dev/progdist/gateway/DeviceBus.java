@@ -22,6 +22,47 @@ public class DeviceBus {
         this.template = template;
     }
 
+    /** A TRP's answer to one relay step: its records and what it reports (never keys or plaintext). */
+    public record ChannelStep(byte[] records, java.util.Map<String, String> report) {
+        public String state() {
+            return report.getOrDefault("progdistChannelState", "none");
+        }
+
+        public boolean terminal() {
+            return state().equals("closed") || state().equals("failed") || state().equals("none");
+        }
+    }
+
+    /**
+     * Sends one step of a second path to the TRP ({@code channel-open} with no records, or
+     * {@code channel-records}) and returns its answer.
+     */
+    public ChannelStep channel(String deviceId, String kind, byte[] records) {
+        DeviceId.require(deviceId);
+        org.apache.camel.Exchange reply;
+        try {
+            reply = template.withHeader("progdistDeviceId", deviceId).withHeader("progdistKind", kind)
+                    .withBody(records).to("direct:trp-channel").send();
+        } catch (CamelExecutionException e) {
+            throw new IllegalStateException("device bus step to " + deviceId + " failed: " + e.getMessage(), e);
+        }
+        if (reply.getException() != null) {
+            if (reply.getException() instanceof ExchangeTimedOutException) {
+                throw new IllegalStateException("TRP " + deviceId + " did not answer on the device bus in time", reply.getException());
+            }
+            throw new IllegalStateException("device bus step to " + deviceId + " failed: "
+                    + reply.getException().getMessage(), reply.getException());
+        }
+        byte[] body = reply.getMessage().getBody(byte[].class);
+        java.util.Map<String, String> report = new java.util.TreeMap<>();
+        reply.getMessage().getHeaders().forEach((k, v) -> {
+            if (k.startsWith("progdist") && !k.equals("progdistDeviceId") && !k.equals("progdistKind") && v != null) {
+                report.put(k, v.toString());
+            }
+        });
+        return new ChannelStep(body == null ? new byte[0] : body, report);
+    }
+
     /**
      * Asks the TRP of {@code deviceId} for its status.
      *

@@ -94,6 +94,36 @@ public class FirstPathClient {
         send(request, 204);
     }
 
+    /** The server's answer to one relay step of the second path. */
+    public record ChannelReply(byte[] records, String state, String code) {
+        public boolean terminal() {
+            return "closed".equals(state) || "failed".equals(state);
+        }
+    }
+
+    /** {@code POST /api/v1/sessions/{sid}/channel}: relays the TRP's records, returns the server's. */
+    public ChannelReply postChannel(SessionResponse session, byte[] records) {
+        HttpRequest request = authorized(session, "/api/v1/sessions/" + session.sessionId() + "/channel")
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(records))
+                .build();
+        HttpResponse<byte[]> response = exchange(request);
+        byte[] body = check(response, 200);
+        return new ChannelReply(body, response.headers().firstValue("Progdist-Channel-State").orElse("unknown"),
+                response.headers().firstValue("Progdist-Channel-Code").orElse(null));
+    }
+
+    /** POST of a JSON body with the session token; returns the JSON answer. */
+    public JsonNode postJson(SessionResponse session, String path, Object body, int expectedStatus) {
+        try {
+            HttpRequest request = authorized(session, path).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(body))).build();
+            return parse(send(request, expectedStatus), JsonNode.class);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Any JSON GET with the session token, e.g. for later API calls. */
     public JsonNode getJson(SessionResponse session, String path) {
         return parse(send(authorized(session, path).GET().build(), 200), JsonNode.class);
@@ -107,6 +137,10 @@ public class FirstPathClient {
     }
 
     private byte[] send(HttpRequest request, int expectedStatus) {
+        return check(exchange(request), expectedStatus);
+    }
+
+    private HttpResponse<byte[]> exchange(HttpRequest request) {
         HttpResponse<byte[]> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
@@ -116,6 +150,10 @@ public class FirstPathClient {
             Thread.currentThread().interrupt();
             throw new FirstPathException("interrupted while calling " + server, 0, null, e);
         }
+        return response;
+    }
+
+    private byte[] check(HttpResponse<byte[]> response, int expectedStatus) {
         byte[] body = response.body();
         if (body.length > MAX_RESPONSE_BYTES) {
             throw new FirstPathException("the server's answer is too large", response.statusCode(), null, null);

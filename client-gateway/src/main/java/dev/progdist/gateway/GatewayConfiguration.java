@@ -53,7 +53,9 @@ public class GatewayConfiguration implements CamelConfiguration {
 
         context.getRegistry().bind("firstPathClient", client);
         context.getRegistry().bind("sessionKeeper", keeper);
-        context.getRegistry().bind("deviceBus", new DeviceBus(context.createFluentProducerTemplate()));
+        DeviceBus deviceBus = new DeviceBus(context.createFluentProducerTemplate());
+        context.getRegistry().bind("deviceBus", deviceBus);
+        context.getRegistry().bind("channelRelay", new ChannelRelay(keeper, client, deviceBus));
     }
 
     private static String prop(PropertiesComponent pc, String key) {

@@ -1,9 +1,13 @@
 package dev.progdist.cli;
 
+import dev.progdist.processors.pki.Crls;
 import dev.progdist.processors.pki.DevelopmentPki;
+import dev.progdist.processors.pki.RevocationReason;
 import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.keys.Pem;
 import java.nio.file.Path;
+import java.security.cert.X509CRL;
+import java.security.cert.X509CRLEntry;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -13,7 +17,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "pki", mixinStandardHelpOptions = true,
         description = "The development PKI: manufacturer CA, distribution CA, publisher key, server certificates.",
-        subcommands = {PkiCommand.Init.class, PkiCommand.SignCsr.class})
+        subcommands = {PkiCommand.Init.class, PkiCommand.SignCsr.class, PkiCommand.Revoke.class, PkiCommand.Crl.class})
 final class PkiCommand {
 
     @Command(name = "init", mixinStandardHelpOptions = true,
@@ -68,6 +72,63 @@ final class PkiCommand {
             System.out.println("Written to " + out + " (device certificate followed by the manufacturer CA)");
             return 0;
         }
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = "Revoke every unexpired certificate issued for a device and re-issue the manufacturer CA's CRL.")
+    static final class Revoke implements Callable<Integer> {
+
+        @Mixin
+        HomeOption homeOption;
+
+        @Option(names = "--device", required = true, description = "device ID whose certificates to revoke")
+        String device;
+
+        @Option(names = "--reason", paramLabel = "REASON", defaultValue = "unspecified",
+                description = "keyCompromise, cessationOfOperation or unspecified (default: ${DEFAULT-VALUE})")
+        String reason;
+
+        @Override
+        public Integer call() {
+            RevocationReason why = RevocationReason.parse(reason);
+            DevelopmentPki pki = DevelopmentPki.open(homeOption.home());
+            X509CRL crl = pki.revokeDevice(device, why);
+            for (X509Certificate cert : pki.issuedCertificates(device)) {
+                X509CRLEntry entry = crl.getRevokedCertificate(cert);
+                String serial = cert.getSerialNumber().toString(16);
+                if (entry != null) {
+                    System.out.printf("Revoked device %s certificate serial %s (%s, since %s)%n", device, serial,
+                            entry.getRevocationReason() == null ? "unspecified" : entry.getRevocationReason(),
+                            entry.getRevocationDate().toInstant());
+                } else {
+                    System.out.printf("Not revoked: device %s certificate serial %s (expired %s)%n", device, serial,
+                            cert.getNotAfter().toInstant());
+                }
+            }
+            printCrl(pki, crl);
+            return 0;
+        }
+    }
+
+    @Command(name = "crl", mixinStandardHelpOptions = true,
+            description = "Re-issue the manufacturer CA's CRL (do so before its next update passes: servers then refuse every TRP).")
+    static final class Crl implements Callable<Integer> {
+
+        @Mixin
+        HomeOption homeOption;
+
+        @Override
+        public Integer call() {
+            DevelopmentPki pki = DevelopmentPki.open(homeOption.home());
+            printCrl(pki, pki.issueCrl());
+            return 0;
+        }
+    }
+
+    static void printCrl(DevelopmentPki pki, X509CRL crl) {
+        int entries = crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size();
+        System.out.printf("CRL number %s written to %s: %d revoked certificate(s), next update %s%n",
+                Crls.number(crl), DevelopmentPki.crlFile(pki.home()), entries, crl.getNextUpdate().toInstant());
     }
 
     static void print(String what, X509Certificate cert) {

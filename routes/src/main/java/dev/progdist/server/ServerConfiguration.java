@@ -6,7 +6,15 @@ import dev.progdist.processors.auth.SessionStore;
 import dev.progdist.processors.auth.UserAdministration;
 import dev.progdist.processors.auth.UserAuthentication;
 import dev.progdist.processors.auth.UserDirectory;
+import dev.progdist.processors.channel.ChannelLog;
+import dev.progdist.processors.channel.ChannelRegistry;
+import dev.progdist.processors.channel.DeviceAdministration;
+import dev.progdist.processors.channel.DeviceRegistry;
+import dev.progdist.processors.channel.InnerChannel;
+import dev.progdist.processors.channel.ProcessorAuthentication;
+import dev.progdist.processors.channel.ServerChannelTls;
 import dev.progdist.processors.http.ProblemResponder;
+import dev.progdist.processors.pki.DeviceCertificateValidator;
 import dev.progdist.processors.store.AuditLog;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
@@ -103,6 +111,18 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "userAuthentication", new UserAuthentication(users, hasher, throttle, sessions, auditTrail));
         bind(context, "userAdministration", new UserAdministration(users, auditTrail));
         bind(context, "problemResponder", new ProblemResponder());
+
+        // second path
+        DeviceRegistry devices = new DeviceRegistry(database, clock);
+        ChannelLog channelLog = new ChannelLog(database, clock);
+        bind(context, "deviceRegistry", devices);
+        bind(context, "channelLog", channelLog);
+        bind(context, "innerChannel", new InnerChannel(
+                new ChannelRegistry(Integer.parseInt(prop(pc, "progdist.channel.max-open", "10000")),
+                        Duration.parse(prop(pc, "progdist.channel.idle-timeout", "PT2M")), clock),
+                ServerChannelTls.fromHome(home), DeviceCertificateValidator.forHome(home, clock), channelLog, clock));
+        bind(context, "processorAuthentication", new ProcessorAuthentication(devices, channelLog, auditTrail));
+        bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail));
         String port = prop(pc, "progdist.server.port", "8443");
         String bind = prop(pc, "progdist.server.bind", "");
         context.addStartupListener(new org.apache.camel.StartupListener() {

@@ -28,7 +28,8 @@ public class TrpConfiguration implements CamelConfiguration {
             }
         });
         context.getRegistry().bind("trpIdentity", identity);
+        InstalledPrograms installed = new InstalledPrograms(home, device);
         context.getRegistry().bind("trpStatusResponder",
-                new TrpStatusResponder(identity, new InstalledPrograms(home, device)));
+                new TrpStatusResponder(identity, installed, new TrpChannel(identity, installed)));
     }
 }

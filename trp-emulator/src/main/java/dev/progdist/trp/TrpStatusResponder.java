@@ -10,12 +10,43 @@ import org.apache.camel.Message;
 /** Answers device-bus requests with public facts about this TRP; never touches its private key. */
 public class TrpStatusResponder {
 
+    private static final int MAX_RECORDS_BYTES = 128 * 1024;
+
     private final TrpIdentityStore identity;
     private final InstalledPrograms installed;
+    private final TrpChannel channel;
 
-    public TrpStatusResponder(TrpIdentityStore identity, InstalledPrograms installed) {
+    public TrpStatusResponder(TrpIdentityStore identity, InstalledPrograms installed, TrpChannel channel) {
         this.identity = identity;
         this.installed = installed;
+        this.channel = channel;
+    }
+
+    /** {@code channel-open}: starts a second path; the reply carries the ClientHello. */
+    public void channelOpen(Exchange exchange) {
+        replyRecords(exchange.getMessage(), channel.open());
+    }
+
+    /** {@code channel-records}: the server's records in, this TRP's records out. */
+    public void channelRecords(Exchange exchange) {
+        byte[] in = exchange.getMessage().getBody(byte[].class);
+        if (in == null) {
+            in = new byte[0];
+        }
+        if (in.length > MAX_RECORDS_BYTES) {
+            throw new IllegalArgumentException("too many bytes in one relay step");
+        }
+        replyRecords(exchange.getMessage(), channel.receive(in));
+    }
+
+    private void replyRecords(Message message, byte[] records) {
+        Object correlation = message.getHeader("JMSCorrelationID");
+        message.removeHeaders("*", "JMS.*");
+        message.setBody(records);
+        channel.report().forEach(message::setHeader);
+        if (correlation != null) {
+            message.setHeader("JMSCorrelationID", correlation);
+        }
     }
 
     public void status(Exchange exchange) throws JsonProcessingException {

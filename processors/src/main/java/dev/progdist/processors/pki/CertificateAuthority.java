@@ -9,13 +9,18 @@ import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralNames;
@@ -23,9 +28,12 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.operator.ContentSigner;
@@ -129,6 +137,49 @@ public final class CertificateAuthority {
             return sign(builder, privateKey, certificate.getPublicKey());
         } catch (GeneralSecurityException | CertIOException e) {
             throw new PkiException("cannot issue certificate for " + subject, e);
+        }
+    }
+
+    /**
+     * Issues a complete X.509 v2 CRL over {@code revocations}: issuer name copied from the CA
+     * certificate's encoding, AuthorityKeyIdentifier, the CRL number (non-critical), one entry
+     * per revocation with a reasonCode unless the reason is unspecified (RFC 5280 5.3.1). The CRL
+     * is verified against the CA key before it is returned.
+     *
+     * @param number     the CRL number; must grow with every CRL this CA issues (the caller keeps it)
+     * @param nextUpdate when relying parties must stop trusting this CRL
+     */
+    public X509CRL issueCrl(BigInteger number, Instant thisUpdate, Instant nextUpdate,
+            Collection<Revocation> revocations) {
+        if (number == null || number.signum() < 0) {
+            throw new PkiException("a CRL number must be a non-negative integer");
+        }
+        if (thisUpdate == null || nextUpdate == null || !nextUpdate.isAfter(thisUpdate)) {
+            throw new PkiException("a CRL's next update must come after its this update");
+        }
+        if (certificate.getKeyUsage() == null || !certificate.getKeyUsage()[6]) {
+            throw new PkiException("CA " + certificate.getSubjectX500Principal() + " may not sign CRLs (no cRLSign)");
+        }
+        try {
+            X509v2CRLBuilder builder = new JcaX509v2CRLBuilder(certificate, Date.from(thisUpdate));
+            builder.setNextUpdate(Date.from(nextUpdate));
+            Set<BigInteger> seen = new HashSet<>();
+            for (Revocation revocation : revocations) {
+                if (seen.add(revocation.serial())) {
+                    builder.addCRLEntry(revocation.serial(), Date.from(revocation.revokedAt()),
+                            revocation.reason().code());
+                }
+            }
+            builder.addExtension(Extension.authorityKeyIdentifier, false,
+                    authorityKeyIdentifier(new JcaX509ExtensionUtils()));
+            builder.addExtension(Extension.cRLNumber, false, new CRLNumber(number));
+            ContentSigner signer = new JcaContentSignerBuilder(signatureAlgorithm(privateKey)).setProvider(BC)
+                    .build(privateKey);
+            X509CRL crl = new JcaX509CRLConverter().getCRL(builder.build(signer));
+            crl.verify(certificate.getPublicKey()); // self-check, as for certificates
+            return crl;
+        } catch (GeneralSecurityException | CertIOException | OperatorCreationException e) {
+            throw new PkiException("cannot issue a CRL for " + certificate.getSubjectX500Principal(), e);
         }
     }
 

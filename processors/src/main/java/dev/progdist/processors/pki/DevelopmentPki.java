@@ -7,8 +7,15 @@ import dev.progdist.protocol.keys.KeyStores;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.keys.PkiException;
 import dev.progdist.protocol.keys.SecretSource;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.KeyPair;
@@ -16,15 +23,20 @@ import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.cert.CRLException;
 import java.security.cert.Certificate;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -57,6 +69,14 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
  *       password {@value #SERVER_CHANNEL_PASSWORD}).</li>
  * </ul>
  *
+ * <p>Revocation of device certificates: every certificate {@link #certifyDevice} issues is kept
+ * in {@code pki/issued/<deviceId>-<serialHex>.crt}; {@link #revokeDevice} adds the device's
+ * unexpired serials to {@code pki/revoked.txt} (lines {@code serialHex reasonCode epochSeconds
+ * deviceId}) and re-issues the CRL {@code pki/manufacturer-ca.crl} (PEM, public, valid for
+ * {@link #CRL_VALIDITY}; its number, kept in {@code pki/crl-number}, grows with every CRL).
+ * {@link #issueCrl} re-issues it unchanged but for the dates, which must happen before its next
+ * update passes: relying parties fail closed on a stale CRL. {@link #init} issues an empty one.
+ *
  * <p>All keys are EC P-256, generated here; each private key is only ever written into its own
  * PKCS#12 store (owner-only, atomically written), with a password from {@link SecretSource}.
  * Key-store chains are {@code [leaf, issuing CA]}. Every failure throws {@link PkiException}.
@@ -87,6 +107,14 @@ public final class DevelopmentPki {
     public static final Duration DEVICE_VALIDITY = Duration.ofDays(3650);
     /** Certificates start slightly in the past so small clock differences between hosts do not reject them. */
     static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
+    /** How long a CRL may be relied on: its nextUpdate is this long after its thisUpdate. */
+    public static final Duration CRL_VALIDITY = Duration.ofDays(30);
+
+    /** Upper bound on {@code revoked.txt} and the CRL number file; far beyond a development PKI's needs. */
+    private static final int MAX_STATE_BYTES = 8 * 1024 * 1024;
+    private static final String ISSUED_SUFFIX = ".crt";
+    /** Serialises revocation updates within this JVM; a file lock does the same across processes. */
+    private static final Object REVOCATION_LOCK = new Object();
 
     private static final Pattern DNS_NAME = Pattern.compile(
             "(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
@@ -175,6 +203,13 @@ public final class DevelopmentPki {
 
         X509Certificate manufacturerCert = manufacturer.certificate();
         Pem.writeCertificate(pkiFile(home, "manufacturer-ca.crt"), manufacturerCert);
+        // A new manufacturer CA starts with an empty index, no revocations and an empty CRL
+        // (serials of the replaced CA mean nothing to it).
+        withRevocationLock(home, () -> {
+            clearRevocationState(home);
+            writeCrl(home, manufacturer, List.of(), Instant.now().truncatedTo(ChronoUnit.SECONDS));
+            return null;
+        });
         saveKey(manufacturerCaStore(home), secrets.getOrCreate(MANUFACTURER_CA_PASSWORD), CA_ALIAS,
                 manufacturerKeys.getPrivate(), List.of(manufacturerCert));
 
@@ -237,8 +272,245 @@ public final class DevelopmentPki {
         int usage = type == KeyType.EC_P256
                 ? KeyUsage.digitalSignature | KeyUsage.keyAgreement
                 : KeyUsage.digitalSignature | KeyUsage.keyEncipherment;
-        return loadManufacturer().issue(CertificateProfile.deviceSubject(deviceId), key, notBefore, notAfter, usage,
-                List.of(KeyPurposeId.id_kp_clientAuth), null);
+        X509Certificate cert = loadManufacturer().issue(CertificateProfile.deviceSubject(deviceId), key, notBefore,
+                notAfter, usage, List.of(KeyPurposeId.id_kp_clientAuth), null);
+        // Recorded before it is handed out, so that every certificate in circulation can be revoked.
+        Pem.writeCertificate(issuedDir(home).resolve(deviceId + "-" + cert.getSerialNumber().toString(16)
+                + ISSUED_SUFFIX), cert);
+        return cert;
+    }
+
+    // ---- revocation ------------------------------------------------------------------------------
+
+    /**
+     * Every certificate this manufacturer CA issued for {@code deviceId} (from the index, oldest
+     * first), including expired and revoked ones. Index entries of another CA (a replaced PKI)
+     * are ignored; an unreadable entry of this device fails.
+     */
+    public List<X509Certificate> issuedCertificates(String deviceId) {
+        CertificateProfile.requireDeviceId(deviceId);
+        Path dir = issuedDir(home);
+        List<X509Certificate> found = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return found;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + ISSUED_SUFFIX)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                String stem = name.substring(0, name.length() - ISSUED_SUFFIX.length());
+                int dash = stem.lastIndexOf('-');
+                // device IDs may contain '-', serials (hex) never do: the ID is everything before the last '-'
+                if (dash <= 0 || !stem.substring(0, dash).equals(deviceId)) {
+                    continue;
+                }
+                X509Certificate cert = Pem.readCertificate(file);
+                if (issuedByManufacturer(cert) && deviceId.equals(CertificateProfile.deviceIdOf(cert))) {
+                    found.add(cert);
+                }
+            }
+        } catch (IOException e) {
+            throw new PkiException("cannot list " + dir + ": " + e.getClass().getSimpleName(), e);
+        }
+        found.sort(Comparator.comparing(X509Certificate::getNotBefore)
+                .thenComparing(X509Certificate::getSerialNumber));
+        return found;
+    }
+
+    /** {@link #revokeDevice(String, RevocationReason)} with a reason parsed by {@link RevocationReason#parse}. */
+    public X509CRL revokeDevice(String deviceId, String reason) {
+        return revokeDevice(deviceId, RevocationReason.parse(reason));
+    }
+
+    /**
+     * Revokes every unexpired certificate issued for {@code deviceId} (already revoked ones keep
+     * their first reason and date) and re-issues the CRL, which is returned. Needs the
+     * manufacturer CA's password.
+     *
+     * @throws PkiException if no certificate was issued for the device, or all of them have expired
+     */
+    public X509CRL revokeDevice(String deviceId, RevocationReason reason) {
+        CertificateProfile.requireDeviceId(deviceId);
+        RevocationReason why = reason == null ? RevocationReason.UNSPECIFIED : reason;
+        List<X509Certificate> issued = issuedCertificates(deviceId);
+        if (issued.isEmpty()) {
+            throw new PkiException("no certificate was issued for device " + deviceId);
+        }
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        List<X509Certificate> live = issued.stream().filter(c -> c.getNotAfter().toInstant().isAfter(now)).toList();
+        if (live.isEmpty()) {
+            throw new PkiException("every certificate issued for device " + deviceId
+                    + " has expired; there is nothing to revoke");
+        }
+        CertificateAuthority ca = loadManufacturer();
+        return withRevocationLock(home, () -> {
+            List<RevokedLine> lines = new ArrayList<>(readRevoked(home));
+            Set<BigInteger> known = new HashSet<>();
+            lines.forEach(l -> known.add(l.revocation().serial()));
+            boolean added = false;
+            for (X509Certificate cert : live) {
+                if (known.add(cert.getSerialNumber())) {
+                    lines.add(new RevokedLine(new Revocation(cert.getSerialNumber(), why, now), deviceId));
+                    added = true;
+                }
+            }
+            if (added) {
+                writeRevoked(home, lines);
+            }
+            return writeCrl(home, ca, revocationsOf(lines), now);
+        });
+    }
+
+    /**
+     * Re-issues the manufacturer CA's CRL with every revocation so far, valid from now for
+     * {@link #CRL_VALIDITY}, under the next CRL number; writes {@link #crlFile} and returns it.
+     * Needs the manufacturer CA's password.
+     */
+    public X509CRL issueCrl() {
+        CertificateAuthority ca = loadManufacturer();
+        return withRevocationLock(home, () -> writeCrl(home, ca, revocationsOf(readRevoked(home)),
+                Instant.now().truncatedTo(ChronoUnit.SECONDS)));
+    }
+
+    /** Every revocation recorded so far, in the order they were made. */
+    public List<Revocation> revocations() {
+        return revocationsOf(readRevoked(home));
+    }
+
+    private boolean issuedByManufacturer(X509Certificate cert) {
+        if (!cert.getIssuerX500Principal().equals(manufacturerCa.getSubjectX500Principal())) {
+            return false;
+        }
+        try {
+            cert.verify(manufacturerCa.getPublicKey());
+            return true;
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    /** One line of {@code revoked.txt}: the revocation and, for people reading the file, the device. */
+    private record RevokedLine(Revocation revocation, String deviceId) {
+    }
+
+    private static List<Revocation> revocationsOf(List<RevokedLine> lines) {
+        return lines.stream().map(RevokedLine::revocation).toList();
+    }
+
+    private static List<RevokedLine> readRevoked(Home home) {
+        Path file = revokedList(home);
+        byte[] data = AtomicFiles.readIfExists(file, MAX_STATE_BYTES);
+        List<RevokedLine> lines = new ArrayList<>();
+        if (data == null) {
+            return lines;
+        }
+        String[] text = new String(data, StandardCharsets.US_ASCII).split("\\R");
+        for (int i = 0; i < text.length; i++) {
+            String line = text[i].strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String[] fields = line.split("\\s+");
+            try {
+                if (fields.length < 3 || fields.length > 4) {
+                    throw new IllegalArgumentException("expected 3 or 4 fields");
+                }
+                Revocation revocation = new Revocation(new BigInteger(fields[0], 16),
+                        RevocationReason.ofCode(Integer.parseInt(fields[1])),
+                        Instant.ofEpochSecond(Long.parseLong(fields[2])));
+                lines.add(new RevokedLine(revocation, fields.length == 4 ? fields[3] : null));
+            } catch (RuntimeException e) {
+                // never issue a CRL that silently drops a revocation
+                throw new PkiException("line " + (i + 1) + " of " + file + " is malformed; expected"
+                        + " 'serialHex reasonCode epochSeconds [deviceId]'", e);
+            }
+        }
+        return lines;
+    }
+
+    private static void writeRevoked(Home home, List<RevokedLine> lines) {
+        StringBuilder text = new StringBuilder(
+                "# Revoked device certificates of the manufacturer CA: serialHex reasonCode epochSeconds deviceId\n");
+        for (RevokedLine line : lines) {
+            Revocation r = line.revocation();
+            text.append(r.serialHex()).append(' ').append(r.reason().code()).append(' ')
+                    .append(r.revokedAt().getEpochSecond());
+            if (line.deviceId() != null) {
+                text.append(' ').append(line.deviceId());
+            }
+            text.append('\n');
+        }
+        AtomicFiles.write(revokedList(home), text.toString().getBytes(StandardCharsets.US_ASCII),
+                AtomicFiles.OWNER_ONLY);
+    }
+
+    /** Takes the next CRL number (stored before the CRL is written, so no number is used twice), signs, writes. */
+    private static X509CRL writeCrl(Home home, CertificateAuthority ca, List<Revocation> revocations, Instant now) {
+        BigInteger number = lastCrlNumber(home).add(BigInteger.ONE);
+        AtomicFiles.write(crlNumberFile(home), (number.toString() + "\n").getBytes(StandardCharsets.US_ASCII),
+                AtomicFiles.OWNER_ONLY);
+        X509CRL crl = ca.issueCrl(number, now, now.plus(CRL_VALIDITY), revocations);
+        AtomicFiles.write(crlFile(home), Crls.toPem(crl).getBytes(StandardCharsets.US_ASCII),
+                AtomicFiles.PUBLIC_READ);
+        return crl;
+    }
+
+    /** The last CRL number used: from {@code crl-number}, else from the current CRL file, else 0. */
+    private static BigInteger lastCrlNumber(Home home) {
+        Path file = crlNumberFile(home);
+        byte[] stored = AtomicFiles.readIfExists(file, 1024);
+        if (stored != null) {
+            try {
+                BigInteger n = new BigInteger(new String(stored, StandardCharsets.US_ASCII).strip());
+                if (n.signum() >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // fall through: a damaged counter must not stop revocation
+            }
+        }
+        byte[] crlData = AtomicFiles.readIfExists(crlFile(home), MAX_STATE_BYTES);
+        if (crlData != null) {
+            try {
+                BigInteger n = Crls.number(Crls.parse(crlData));
+                if (n != null) {
+                    return n;
+                }
+            } catch (CRLException e) {
+                // no usable previous CRL
+            }
+        }
+        return BigInteger.ZERO;
+    }
+
+    private static void clearRevocationState(Home home) {
+        try {
+            Path dir = issuedDir(home);
+            if (Files.isDirectory(dir)) {
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + ISSUED_SUFFIX)) {
+                    for (Path file : files) {
+                        Files.delete(file);
+                    }
+                }
+            }
+            Files.deleteIfExists(revokedList(home));
+            Files.deleteIfExists(crlNumberFile(home));
+        } catch (IOException e) {
+            throw new PkiException("cannot clear the revocation state in " + home.pkiDir() + ": "
+                    + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    /** Runs {@code action} holding this JVM's revocation lock and an exclusive lock on {@code pki/revocation.lock}. */
+    private static <T> T withRevocationLock(Home home, Supplier<T> action) {
+        synchronized (REVOCATION_LOCK) {
+            Path lockFile = home.pkiDir().resolve("revocation.lock");
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock lock = channel.lock()) {
+                return action.get();
+            } catch (IOException e) {
+                throw new PkiException("cannot lock " + lockFile + ": " + e.getClass().getSimpleName(), e);
+            }
+        }
     }
 
     private static PublicKey verifyProofOfPossession(String deviceId, PKCS10CertificationRequest csr, KeyType type) {
@@ -316,7 +588,31 @@ public final class DevelopmentPki {
     }
 
     public Path manufacturerCaPem() {
+        return manufacturerCaPem(home);
+    }
+
+    /** {@code <home>/pki/manufacturer-ca.crt}: the public trust anchor for device certificates. */
+    public static Path manufacturerCaPem(Home home) {
         return pkiFile(home, "manufacturer-ca.crt");
+    }
+
+    /** {@code <home>/pki/manufacturer-ca.crl}: the manufacturer CA's CRL (PEM, public). */
+    public static Path crlFile(Home home) {
+        return pkiFile(home, "manufacturer-ca.crl");
+    }
+
+    /** {@code <home>/pki/issued}: one PEM file {@code <deviceId>-<serialHex>.crt} per device certificate. */
+    public static Path issuedDir(Home home) {
+        return pkiFile(home, "issued");
+    }
+
+    /** {@code <home>/pki/revoked.txt}: the revocations every new CRL contains. */
+    public static Path revokedList(Home home) {
+        return pkiFile(home, "revoked.txt");
+    }
+
+    static Path crlNumberFile(Home home) {
+        return pkiFile(home, "crl-number");
     }
 
     public Path distributionCaStore() {

@@ -1,0 +1,252 @@
+package dev.progdist.processors.channel;
+
+import dev.progdist.processors.auth.SessionStore;
+import dev.progdist.processors.auth.UserAuthentication;
+import dev.progdist.processors.http.HttpExchanges;
+import dev.progdist.processors.http.ProblemException;
+import dev.progdist.processors.pki.DeviceCertificateException;
+import dev.progdist.processors.pki.DeviceCertificateValidator;
+import dev.progdist.protocol.channel.ChannelMessage;
+import dev.progdist.protocol.keys.Fingerprints;
+import dev.progdist.protocol.tls.TlsEndpoint;
+import dev.progdist.protocol.tls.TlsRecords;
+import dev.progdist.protocol.wire.ProblemType;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The inner-channel stage: the server's TLS 1.3 end of the second path, fed by
+ * {@code POST /api/v1/sessions/{sid}/channel}. The request body holds the TRP's TLS records as
+ * the gateway relayed them; the response body holds the server's records for the gateway to hand
+ * back. The gateway sees only ciphertext and record headers.
+ *
+ * <p>Order of work on one request: {@link #receive} feeds the records (the handshake's trust
+ * manager validates the TRP certificate chain, see {@link DeviceCertificateValidator}); when the
+ * handshake has just completed the route runs processor authentication; {@link #respond} then acts
+ * on the TRP's messages, but only once processor authentication accepted the device. A refused
+ * or failed channel is recorded in the {@link ChannelLog} and answers nothing but an error.
+ *
+ * <p>Response headers: {@code Progdist-Channel-State} ({@code handshaking}, {@code open},
+ * {@code closed}, {@code failed}) and, on refusal or failure, {@code Progdist-Channel-Code}.
+ * Throws {@link ProblemException}: {@code forbidden} (token of another session),
+ * {@code channel-closed}, {@code channel-busy}, {@code too-many-channels}, {@code body-too-large}.
+ */
+public class InnerChannel {
+
+    public static final String CHANNEL = "progdistChannel";
+    public static final String NEEDS_AUTHENTICATION = "progdistChannelNeedsAuthentication";
+    private static final String MESSAGES = "progdistChannelMessages";
+    public static final String STATE_HEADER = "Progdist-Channel-State";
+    public static final String CODE_HEADER = "Progdist-Channel-Code";
+    /** One POST carries at most a few records: the relay sends what one TRP step produced. */
+    public static final int MAX_BODY = 4 * TlsRecords.MAX_RECORD;
+
+    private static final Logger LOG = LoggerFactory.getLogger(InnerChannel.class);
+
+    private final ChannelRegistry registry;
+    private final ServerChannelTls tls;
+    private final DeviceCertificateValidator validator;
+    private final ChannelLog log;
+    private final Clock clock;
+
+    public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
+            ChannelLog log, Clock clock) {
+        this.registry = registry;
+        this.tls = tls;
+        this.validator = validator;
+        this.log = log;
+        this.clock = clock;
+    }
+
+    /** Feeds the relayed records into the session's channel (creating it on the first request). */
+    public void receive(Exchange exchange) {
+        SessionStore.Session session = exchange.getProperty(UserAuthentication.SESSION, SessionStore.Session.class);
+        String sid = exchange.getMessage().getHeader("sid", String.class);
+        if (session == null || !session.sessionId().equals(sid)) {
+            throw new ProblemException(ProblemType.FORBIDDEN, "a token may only use its own session's channel");
+        }
+        byte[] records = HttpExchanges.readBounded(exchange, MAX_BODY);
+        AtomicReference<DeviceCertificateException> refusal = new AtomicReference<>();
+        AtomicReference<X509Certificate> presented = new AtomicReference<>();
+        ServerChannel channel = registry.getOrCreate(session.sessionId(), () -> {
+            var trust = new RecordingTrustManager(validator.clientTrustManager(refusal::set), presented::set);
+            return new ServerChannel(session.sessionId(), session.userId(),
+                    TlsEndpoint.server(tls.newContext(trust)), clock.instant(), refusal, presented);
+        }).orElseThrow(() -> new ProblemException(ProblemType.TOO_MANY_CHANNELS, null));
+        if (channel.finished()) {
+            throw new ProblemException(ProblemType.CHANNEL_CLOSED, "this session's second path has ended ("
+                    + (channel.refusalCode() == null ? "closed" : channel.refusalCode()) + ")");
+        }
+        if (!channel.tryAcquire()) {
+            throw new ProblemException(ProblemType.CHANNEL_BUSY, null);
+        }
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                channel.release();
+            }
+        });
+        channel.touch(clock.instant());
+        boolean wasHandshaking = channel.tls().state() == TlsEndpoint.State.HANDSHAKING;
+        List<ChannelMessage> messages = channel.channel().receive(records);
+        exchange.setProperty(CHANNEL, channel);
+        exchange.setProperty(MESSAGES, messages);
+        exchange.setProperty(NEEDS_AUTHENTICATION, wasHandshaking && channel.tls().state() == TlsEndpoint.State.OPEN
+                && channel.authentication() == ServerChannel.Authentication.PENDING);
+    }
+
+    /** Acts on the TRP's messages (only if its processor authentication succeeded) and answers. */
+    @SuppressWarnings("unchecked")
+    public void respond(Exchange exchange) {
+        ServerChannel channel = exchange.getProperty(CHANNEL, ServerChannel.class);
+        List<ChannelMessage> messages = exchange.getProperty(MESSAGES, List.class);
+        if (channel.authentication() == ServerChannel.Authentication.REFUSED && !channel.finished()) {
+            tellAndClose(channel, new ChannelMessage.ErrorMessage(channel.refusalCode(), channel.refusalDetail()));
+            log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "refused",
+                    channel.refusalCode(), channel.refusalDetail());
+            channel.finish();
+        }
+        if (channel.authentication() == ServerChannel.Authentication.ACCEPTED && !channel.finished()) {
+            for (ChannelMessage m : messages) {
+                handle(channel, m);
+                if (channel.finished()) {
+                    break;
+                }
+            }
+        }
+        endIfBroken(channel);
+        reply(exchange, channel);
+    }
+
+    /** Ends the channel of a session that was closed on the first path. */
+    public void endSession(Exchange exchange) {
+        String sid = exchange.getMessage().getHeader("sid", String.class);
+        if (sid != null) {
+            registry.remove(sid).ifPresent(c -> finishQuietly(c, "closed", "session-closed",
+                    "the first-path session was closed"));
+        }
+    }
+
+    /** Drops channels idle past the timeout (housekeeping). */
+    public int expireIdle() {
+        List<ServerChannel> expired = registry.expireIdle();
+        for (ServerChannel c : expired) {
+            finishQuietly(c, "failed", "idle-timeout", "no traffic within the idle timeout");
+        }
+        return expired.size();
+    }
+
+    private void handle(ServerChannel channel, ChannelMessage message) {
+        if (message instanceof ChannelMessage.Hello hello) {
+            if (channel.helloReceived()) {
+                fail(channel, "protocol-violation", "a second Hello on one channel");
+            } else if (!hello.deviceId().equals(channel.deviceId())) {
+                fail(channel, "hello-mismatch", "Hello names device " + hello.deviceId()
+                        + " but the certificate is for " + channel.deviceId());
+            } else {
+                channel.helloReceived(true);
+                channel.channel().send(new ChannelMessage.HelloAck(channel.sessionId(), channel.deviceId(),
+                        channel.userId()));
+                LOG.info("Second path open: session {}, device {}, {} program(s) installed", channel.sessionId(),
+                        channel.deviceId(), hello.installed().size());
+            }
+        } else if (message instanceof ChannelMessage.Close) {
+            channel.tls().close();
+            log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "closed",
+                    null, "the TRP closed the channel");
+            channel.finish();
+        } else if (message instanceof ChannelMessage.ErrorMessage error) {
+            channel.tls().close();
+            log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "failed",
+                    "trp-" + error.code(), error.message());
+            channel.finish();
+        } else {
+            fail(channel, "protocol-violation", "unexpected " + message.type() + " from the TRP");
+        }
+    }
+
+    private void fail(ServerChannel channel, String code, String detail) {
+        tellAndClose(channel, new ChannelMessage.ErrorMessage(code, detail));
+        log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "failed", code,
+                detail);
+        channel.finish();
+    }
+
+    private static void tellAndClose(ServerChannel channel, ChannelMessage.ErrorMessage error) {
+        if (channel.tls().state() == TlsEndpoint.State.OPEN) {
+            channel.channel().send(error);
+        }
+        channel.tls().close();
+    }
+
+    /** Records the end of a channel that TLS or the codec broke (or the peer closed). */
+    private void endIfBroken(ServerChannel channel) {
+        if (channel.finished()) {
+            return;
+        }
+        TlsEndpoint.State state = channel.tls().state();
+        if (state == TlsEndpoint.State.FAILED || channel.channel().codecFailure() != null) {
+            DeviceCertificateException refused = channel.certificateRefusal();
+            X509Certificate presented = channel.presentedCertificate();
+            String code = refused != null ? refused.reason().code()
+                    : channel.channel().codecFailure() != null ? channel.channel().codecFailure() : "tls-failure";
+            String detail = refused != null ? refused.getMessage() : channel.tls().failure();
+            String device = channel.deviceId();
+            if (device == null && presented != null) {
+                device = deviceIdOrNull(presented);
+            }
+            log.record(channel.sessionId(), channel.userId(), device,
+                    presented == null ? null : Fingerprints.sha256(presented), refused != null ? "refused" : "failed",
+                    code, detail);
+            channel.refuseAfterFailure(code, detail);
+            channel.finish();
+        } else if (state == TlsEndpoint.State.CLOSED) {
+            log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(),
+                    channel.channel().truncated() ? "failed" : "closed",
+                    channel.channel().truncated() ? "truncated" : null, "the channel was closed");
+            channel.finish();
+        }
+    }
+
+    private void finishQuietly(ServerChannel c, String outcome, String code, String detail) {
+        if (!c.finished()) {
+            c.tls().close();
+            log.record(c.sessionId(), c.userId(), c.deviceId(), c.fingerprint(), outcome, code, detail);
+            c.finish();
+        }
+    }
+
+    private static String deviceIdOrNull(X509Certificate cert) {
+        try {
+            return dev.progdist.protocol.keys.CertificateProfile.deviceIdOf(cert);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static void reply(Exchange exchange, ServerChannel channel) {
+        byte[] out = channel.channel().drainOutbound();
+        Message m = exchange.getMessage();
+        m.removeHeaders("*");
+        m.setBody(out);
+        m.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        m.setHeader(Exchange.CONTENT_TYPE, "application/octet-stream");
+        m.setHeader("Cache-Control", "no-store");
+        m.setHeader(STATE_HEADER, channel.tls().state().name().toLowerCase(java.util.Locale.ROOT));
+        if (channel.refusalCode() != null) {
+            m.setHeader(CODE_HEADER, channel.refusalCode());
+        }
+    }
+
+    static List<ChannelMessage> none() {
+        return new ArrayList<>();
+    }
+}

@@ -1,0 +1,155 @@
+package dev.progdist.processors.channel;
+
+import dev.progdist.protocol.tls.SecureChannel;
+import dev.progdist.protocol.tls.TlsEndpoint;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+
+/**
+ * The server's end of one second path, bound to one first-path session. Holds the TLS endpoint
+ * and what processor authentication decided. Guarded by its own monitor: one request at a time.
+ */
+public final class ServerChannel {
+
+    /** Where processor authentication stands. */
+    public enum Authentication { PENDING, ACCEPTED, REFUSED }
+
+    private final String sessionId;
+    private final String userId;
+    private final SecureChannel channel;
+    private volatile Instant lastActivity;
+    private Authentication authentication = Authentication.PENDING;
+    private String deviceId;
+    private String fingerprint;
+    private String refusalCode;
+    private String refusalDetail;
+    private boolean helloReceived;
+    private boolean finished;
+
+    private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicReference<dev.progdist.processors.pki.DeviceCertificateException> certificateRefusal;
+    private final java.util.concurrent.atomic.AtomicReference<X509Certificate> presented;
+
+    ServerChannel(String sessionId, String userId, TlsEndpoint tls, Instant now,
+            java.util.concurrent.atomic.AtomicReference<dev.progdist.processors.pki.DeviceCertificateException> certificateRefusal,
+            java.util.concurrent.atomic.AtomicReference<X509Certificate> presented) {
+        this.sessionId = sessionId;
+        this.userId = userId;
+        this.channel = new SecureChannel(tls);
+        this.lastActivity = now;
+        this.certificateRefusal = certificateRefusal;
+        this.presented = presented;
+    }
+
+    boolean tryAcquire() {
+        return busy.compareAndSet(false, true);
+    }
+
+    void release() {
+        busy.set(false);
+    }
+
+    /** Why the handshake's trust manager refused the TRP certificate, or {@code null}. */
+    public dev.progdist.processors.pki.DeviceCertificateException certificateRefusal() {
+        return certificateRefusal.get();
+    }
+
+    /** The leaf certificate the TRP presented in the handshake (valid or not), or {@code null}. */
+    public X509Certificate presentedCertificate() {
+        return presented.get();
+    }
+
+    void refuseAfterFailure(String code, String detail) {
+        if (authentication == Authentication.PENDING) {
+            authentication = Authentication.REFUSED;
+        }
+        if (refusalCode == null) {
+            refusalCode = code;
+            refusalDetail = detail;
+        }
+    }
+
+    public String sessionId() {
+        return sessionId;
+    }
+
+    public String userId() {
+        return userId;
+    }
+
+    public SecureChannel channel() {
+        return channel;
+    }
+
+    public TlsEndpoint tls() {
+        return channel.tls();
+    }
+
+    /** The TRP's certificate once the handshake is done. */
+    public X509Certificate peerCertificate() {
+        try {
+            return (X509Certificate) channel.tls().session().getPeerCertificates()[0];
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return null;
+        }
+    }
+
+    public Instant lastActivity() {
+        return lastActivity;
+    }
+
+    void touch(Instant now) {
+        lastActivity = now;
+    }
+
+    public Authentication authentication() {
+        return authentication;
+    }
+
+    void accept(String device, String certFingerprint) {
+        this.authentication = Authentication.ACCEPTED;
+        this.deviceId = device;
+        this.fingerprint = certFingerprint;
+    }
+
+    void refuse(String device, String certFingerprint, String code, String detail) {
+        this.authentication = Authentication.REFUSED;
+        this.deviceId = device;
+        this.fingerprint = certFingerprint;
+        this.refusalCode = code;
+        this.refusalDetail = detail;
+    }
+
+    public String deviceId() {
+        return deviceId;
+    }
+
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    public String refusalCode() {
+        return refusalCode;
+    }
+
+    public String refusalDetail() {
+        return refusalDetail;
+    }
+
+    boolean helloReceived() {
+        return helloReceived;
+    }
+
+    void helloReceived(boolean value) {
+        helloReceived = value;
+    }
+
+    /** True once the outcome of this channel has been recorded; it accepts nothing more. */
+    public boolean finished() {
+        return finished;
+    }
+
+    void finish() {
+        finished = true;
+    }
+}
