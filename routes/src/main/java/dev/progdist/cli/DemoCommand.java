@@ -1,5 +1,6 @@
 package dev.progdist.cli;
 
+import dev.progdist.gateway.ChannelRelay;
 import dev.progdist.gateway.Credentials;
 import dev.progdist.gateway.DeviceBus;
 import dev.progdist.gateway.FirstPathException;
@@ -72,7 +73,14 @@ final class DemoCommand implements Callable<Integer> {
         try (Database db = UserCommand.openDatabase(demoHome)) {
             new UserDirectory(db, UserCommand.hasher(), Clock.systemUTC()).addUser("alice", secret, Role.USER, false);
         }
-        step("User alice added (Argon2id hash in the database)");
+        try (Database db = UserCommand.openDatabase(demoHome)) {
+            var registry = new dev.progdist.processors.channel.DeviceRegistry(db, Clock.systemUTC());
+            for (String device : devices.keySet()) {
+                registry.register(device, "alice", "demo");
+            }
+        }
+        step("User alice added (Argon2id hash in the database), devices " + String.join(", ",
+                devices.keySet().stream().sorted().toList()) + " registered to her");
 
         int port = freePort();
         int busPort = freePort();
@@ -100,6 +108,18 @@ final class DemoCommand implements Callable<Integer> {
                 step("TRP " + status.deviceId() + " answered over the device bus: key " + status.keyType()
                         + ", certificate SHA-256 " + status.certificateFingerprint().substring(0, 16) + "…, "
                         + status.installed().size() + " program(s) installed");
+            }
+            ChannelRelay relay = gateway.getCamelContext().getRegistry()
+                    .lookupByNameAndType("channelRelay", ChannelRelay.class);
+            for (String device : devices.keySet().stream().sorted().toList()) {
+                ChannelRelay.Outcome o = relay.connect(device);
+                if (!o.authenticated()) {
+                    GatewayCommand.printOutcome(device, o);
+                    throw new IllegalStateException("the second path to " + device + " was refused: " + o.code());
+                }
+                step("Second path server ⇄ TRP " + device + " through the gateway: " + o.protocol() + ", "
+                        + o.cipherSuite() + ", server " + o.trpReport().get("progdistPeer") + ", device " + device
+                        + " authenticated (certificate + proof of possession) and bound to alice's session");
             }
             System.out.println();
             System.out.println("Demo complete. Logs: " + demoHome.root().resolve("logs"));

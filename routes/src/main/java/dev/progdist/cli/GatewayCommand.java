@@ -1,5 +1,6 @@
 package dev.progdist.cli;
 
+import dev.progdist.gateway.ChannelRelay;
 import dev.progdist.gateway.Credentials;
 import dev.progdist.gateway.DeviceBus;
 import dev.progdist.gateway.GatewayMain;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "gateway", mixinStandardHelpOptions = true,
         description = "The client gateway: the device's untrusted host, which logs in and relays.",
-        subcommands = {GatewayCommand.Login.class, GatewayCommand.Status.class, GatewayCommand.Run.class})
+        subcommands = {GatewayCommand.Login.class, GatewayCommand.Status.class, GatewayCommand.Connect.class,
+            GatewayCommand.Run.class})
 final class GatewayCommand {
 
     /** Options every gateway command shares. */
@@ -98,6 +100,42 @@ final class GatewayCommand {
                 System.out.println("TRP " + st.deviceId() + " (" + st.keyType() + ") certificate SHA-256 "
                         + st.certificateFingerprint() + ", " + st.installed().size() + " program(s) installed");
             });
+        }
+    }
+
+    @Command(name = "connect", mixinStandardHelpOptions = true,
+            description = "Log in, then open the second path between the server and a TRP and report how it went. "
+                    + "Exits 3 when the channel is refused or fails.")
+    static final class Connect implements Callable<Integer> {
+        @Mixin
+        GatewayOptions options;
+
+        @Option(names = "--device", required = true, description = "device ID of the TRP")
+        String device;
+
+        @Override
+        public Integer call() throws Exception {
+            int[] exit = {0};
+            options.once(registry -> {
+                ChannelRelay.Outcome o = registry.lookupByNameAndType("channelRelay", ChannelRelay.class)
+                        .connect(device);
+                printOutcome(device, o);
+                exit[0] = o.authenticated() ? 0 : 3;
+            });
+            return exit[0];
+        }
+    }
+
+    static void printOutcome(String device, ChannelRelay.Outcome o) {
+        if (o.authenticated()) {
+            System.out.println("Second path to TRP " + device + ": " + o.protocol() + ", " + o.cipherSuite()
+                    + "; server " + o.trpReport().get("progdistPeer") + "; device " + device
+                    + " authenticated and bound to this session (" + o.rounds() + " relay rounds)");
+        } else {
+            String detail = o.trpReport().getOrDefault("progdistChannelDetail", "");
+            System.out.println("Second path to TRP " + device + " REFUSED: " + (o.code() == null ? "unknown" : o.code())
+                    + (detail.isEmpty() ? "" : " (" + detail + ")") + "; TRP " + o.trpState() + ", server "
+                    + o.serverState());
         }
     }
 

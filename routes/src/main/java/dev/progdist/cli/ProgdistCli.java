@@ -11,9 +11,11 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             ServerCommand.class,
             UserCommand.class,
+            DeviceCommand.class,
             PkiCommand.class,
             TrpCommand.class,
             GatewayCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ProgdistCli implements Runnable {

@@ -54,7 +54,8 @@ public final class Fleet implements AutoCloseable {
                 "progdist.server.port", String.valueOf(port),
                 "progdist.server.bind", "127.0.0.1",
                 "progdist.auth.argon2.memory-kib", "1024",
-                "progdist.auth.argon2.iterations", "1"));
+                "progdist.auth.argon2.iterations", "1",
+                "progdist.channel.idle-timeout", "PT2S"));
         server.start();
         addUser(user, secret, Role.USER);
         gateway = GatewayMain.create(Map.of("progdist.home", dir.toString(),

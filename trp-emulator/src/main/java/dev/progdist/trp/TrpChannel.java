@@ -48,11 +48,26 @@ public class TrpChannel {
         if (channel == null) {
             throw new IllegalStateException("no channel is open");
         }
-        var messages = channel.receive(records);
-        if (channel.tls().takeJustOpened()) {
+        try {
+            converse(channel.receive(records));
+        } catch (RuntimeException e) {
+            // whatever went wrong, this channel is over; the report says why
+            errorCode = errorCode == null ? "trp-internal" : errorCode;
+            errorMessage = e.getMessage();
+            channel.tls().close();
+        }
+        return channel.drainOutbound();
+    }
+
+    private void converse(java.util.List<ChannelMessage> messages) {
+        boolean open = channel.tls().state() == TlsEndpoint.State.OPEN;
+        if (channel.tls().takeJustOpened() && open) {
             channel.send(new ChannelMessage.Hello(identity.deviceId(), installed.list()));
         }
         for (ChannelMessage m : messages) {
+            if (channel.tls().state() != TlsEndpoint.State.OPEN) {
+                break; // a failure later in the same bytes voids what came before it
+            }
             if (m instanceof ChannelMessage.HelloAck ack && ack.deviceId().equals(identity.deviceId())) {
                 bound = true;
                 // nothing more to ask for yet: end the conversation in order
@@ -71,7 +86,6 @@ public class TrpChannel {
                 channel.tls().close();
             }
         }
-        return channel.drainOutbound();
     }
 
     /** What a person (or the gateway) may know about the channel: no keys, no plaintext. */

@@ -139,7 +139,9 @@ public class InnerChannel {
     public int expireIdle() {
         List<ServerChannel> expired = registry.expireIdle();
         for (ServerChannel c : expired) {
-            finishQuietly(c, "failed", "idle-timeout", "no traffic within the idle timeout");
+            boolean cut = c.channel().truncated();
+            finishQuietly(c, "failed", cut ? "truncated" : "idle-timeout", cut
+                    ? "the stream stopped inside a record or message" : "no traffic within the idle timeout");
         }
         return expired.size();
     }

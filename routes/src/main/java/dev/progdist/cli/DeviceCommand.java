@@ -1,0 +1,99 @@
+package dev.progdist.cli;
+
+import dev.progdist.processors.channel.DeviceRegistry;
+import dev.progdist.processors.store.Database;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "device", mixinStandardHelpOptions = true,
+        description = "The device registry: which TRP belongs to which user (also at /api/v1/devices for operators).",
+        subcommands = {DeviceCommand.Register.class, DeviceCommand.ListDevices.class, DeviceCommand.Disable.class,
+            DeviceCommand.Enable.class})
+final class DeviceCommand {
+
+    private static void print(DeviceRegistry.Device d) {
+        System.out.printf("%-32s owner %-20s %-9s last seen %s%n", d.deviceId(), d.ownerUserId(), d.status(),
+                d.lastSeenAt() == null ? "never" : d.lastSeenAt() + " (certificate " + d.lastFingerprint() + ")");
+    }
+
+    @Command(name = "register", mixinStandardHelpOptions = true,
+            description = "Register a device to its owner (works whether or not the server runs).")
+    static final class Register implements Callable<Integer> {
+        @Mixin
+        HomeOption homeOption;
+
+        @Option(names = "--device", required = true, description = "device ID (as in its certificate)")
+        String device;
+
+        @Option(names = "--owner", required = true, description = "user ID of the device's owner")
+        String owner;
+
+        @Override
+        public Integer call() {
+            try (Database db = UserCommand.openDatabase(homeOption.home())) {
+                print(new DeviceRegistry(db, Clock.systemUTC()).register(device, owner, "cli"));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List registered devices.")
+    static final class ListDevices implements Callable<Integer> {
+        @Mixin
+        HomeOption homeOption;
+
+        @Option(names = "--owner", description = "only this user's devices")
+        String owner;
+
+        @Override
+        public Integer call() {
+            try (Database db = UserCommand.openDatabase(homeOption.home())) {
+                new DeviceRegistry(db, Clock.systemUTC()).list(owner, 10_000).forEach(DeviceCommand::print);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "disable", mixinStandardHelpOptions = true,
+            description = "Disable a device: its next second path is refused (device-disabled).")
+    static final class Disable implements Callable<Integer> {
+        @Mixin
+        HomeOption homeOption;
+
+        @Option(names = "--device", required = true)
+        String device;
+
+        @Override
+        public Integer call() {
+            return setStatus(homeOption, device, false);
+        }
+    }
+
+    @Command(name = "enable", mixinStandardHelpOptions = true, description = "Enable a disabled device again.")
+    static final class Enable implements Callable<Integer> {
+        @Mixin
+        HomeOption homeOption;
+
+        @Option(names = "--device", required = true)
+        String device;
+
+        @Override
+        public Integer call() {
+            return setStatus(homeOption, device, true);
+        }
+    }
+
+    private static int setStatus(HomeOption homeOption, String device, boolean active) {
+        try (Database db = UserCommand.openDatabase(homeOption.home())) {
+            DeviceRegistry registry = new DeviceRegistry(db, Clock.systemUTC());
+            if (!registry.setStatus(device, active)) {
+                throw new IllegalArgumentException("no registered device '" + device + "'");
+            }
+            print(registry.find(device).orElseThrow());
+        }
+        return 0;
+    }
+}
