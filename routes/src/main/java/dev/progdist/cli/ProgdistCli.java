@@ -23,7 +23,14 @@ public final class ProgdistCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Key-exchange groups of every TLS connection of progdist (first and second path). */
+    public static final String NAMED_GROUPS = "x25519,secp256r1";
+
     public static void main(String[] args) {
+        // JSSE reads this once, at its first use: set it before anything opens a TLS connection
+        if (System.getProperty("jdk.tls.namedGroups") == null) {
+            System.setProperty("jdk.tls.namedGroups", NAMED_GROUPS);
+        }
         System.exit(commandLine().execute(args));
     }
 
