@@ -15,7 +15,6 @@ import picocli.CommandLine.Command;
             PkiCommand.class,
             TrpCommand.class,
             GatewayCommand.class,
-            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ProgdistCli implements Runnable {
