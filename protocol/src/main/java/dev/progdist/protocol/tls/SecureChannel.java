@@ -65,6 +65,7 @@ public final class SecureChannel {
 
     /** True if the stream ended in the middle of a message. */
     public boolean truncated() {
-        return decoder.hasPartialFrame() || tls.hasPartialRecord();
+        // a decoder poisoned by a malformed message has no meaningful partial frame
+        return tls.hasPartialRecord() || (failureCode == null && decoder.hasPartialFrame());
     }
 }
