@@ -111,7 +111,7 @@ final class PkiCommand {
     }
 
     @Command(name = "crl", mixinStandardHelpOptions = true,
-            description = "Re-issue the manufacturer CA's CRL (do so before its next update passes: servers then refuse every TRP).")
+            description = "Re-issue the manufacturer CA's CRL. Do so before its next update (30 days after issue): servers then refuse every TRP.")
     static final class Crl implements Callable<Integer> {
 
         @Mixin

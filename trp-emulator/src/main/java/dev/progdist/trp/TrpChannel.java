@@ -60,18 +60,20 @@ public class TrpChannel {
     }
 
     private void converse(java.util.List<ChannelMessage> messages) {
-        boolean open = channel.tls().state() == TlsEndpoint.State.OPEN;
-        if (channel.tls().takeJustOpened() && open) {
+        if (channel.tls().takeJustOpened() && channel.tls().state() == TlsEndpoint.State.OPEN) {
             channel.send(new ChannelMessage.Hello(identity.deviceId(), installed.list()));
         }
+        if (channel.tls().state() == TlsEndpoint.State.FAILED) {
+            return; // a failure anywhere in these bytes voids the messages that came with them
+        }
         for (ChannelMessage m : messages) {
-            if (channel.tls().state() != TlsEndpoint.State.OPEN) {
-                break; // a failure later in the same bytes voids what came before it
-            }
+            boolean open = channel.tls().state() == TlsEndpoint.State.OPEN;
             if (m instanceof ChannelMessage.HelloAck ack && ack.deviceId().equals(identity.deviceId())) {
                 bound = true;
                 // nothing more to ask for yet: end the conversation in order
-                channel.send(new ChannelMessage.Close());
+                if (open) {
+                    channel.send(new ChannelMessage.Close());
+                }
                 channel.tls().close();
             } else if (m instanceof ChannelMessage.ErrorMessage e) {
                 errorCode = e.code();
@@ -82,7 +84,9 @@ public class TrpChannel {
             } else {
                 errorCode = "protocol-violation";
                 errorMessage = "unexpected " + m.type() + " from the server";
-                channel.send(new ChannelMessage.ErrorMessage(errorCode, errorMessage));
+                if (open) {
+                    channel.send(new ChannelMessage.ErrorMessage(errorCode, errorMessage));
+                }
                 channel.tls().close();
             }
         }

@@ -42,7 +42,7 @@ public class ChannelLog {
             ps.setString(4, deviceId);
             ps.setString(5, fingerprint);
             ps.setString(6, outcome);
-            ps.setString(7, code);
+            ps.setString(7, code == null || code.length() <= 64 ? code : code.substring(0, 64));
             ps.setString(8, detail == null || detail.length() <= 512 ? detail : detail.substring(0, 512));
             ps.executeUpdate();
         } catch (SQLException e) {
@@ -50,12 +50,12 @@ public class ChannelLog {
         }
     }
 
-    /** Events of one session, oldest first. */
+    /** The newest events of one session (at most 1000), oldest first. */
     public List<Event> forSession(String sessionId) {
         return query("WHERE session_id = ?", sessionId);
     }
 
-    /** Events of one device, oldest first. */
+    /** The newest events of one device (at most 1000), oldest first. */
     public List<Event> forDevice(String deviceId) {
         return query("WHERE device_id = ?", deviceId);
     }
@@ -63,7 +63,7 @@ public class ChannelLog {
     private List<Event> query(String where, String arg) {
         try (Connection c = database.connection();
                 PreparedStatement ps = c.prepareStatement("SELECT at, session_id, user_id, device_id, cert_fingerprint, "
-                        + "outcome, code, detail FROM channel_events " + where + " ORDER BY id")) {
+                        + "outcome, code, detail FROM channel_events " + where + " ORDER BY id DESC")) {
             ps.setString(1, arg);
             ps.setMaxRows(1000);
             List<Event> out = new ArrayList<>();
@@ -74,6 +74,7 @@ public class ChannelLog {
                             rs.getString(8)));
                 }
             }
+            java.util.Collections.reverse(out);
             return out;
         } catch (SQLException e) {
             throw new StoreException("cannot read channel events", e);

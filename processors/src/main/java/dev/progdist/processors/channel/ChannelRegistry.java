@@ -44,6 +44,11 @@ public class ChannelRegistry {
         return Optional.ofNullable(channels.get(sessionId));
     }
 
+    /** Removes {@code channel} if it is still the session's channel. */
+    public boolean remove(String sessionId, ServerChannel channel) {
+        return channels.remove(sessionId, channel);
+    }
+
     public Optional<ServerChannel> remove(String sessionId) {
         return Optional.ofNullable(channels.remove(sessionId));
     }

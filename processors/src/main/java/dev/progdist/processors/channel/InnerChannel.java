@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * <p>Response headers: {@code Progdist-Channel-State} ({@code handshaking}, {@code open},
  * {@code closed}, {@code failed}) and, on refusal or failure, {@code Progdist-Channel-Code}.
  * Throws {@link ProblemException}: {@code forbidden} (token of another session),
- * {@code channel-closed}, {@code channel-busy}, {@code too-many-channels}, {@code body-too-large}.
+ * {@code channel-busy}, {@code too-many-channels}, {@code body-too-large}. A session has one channel
+ * at a time; once it has ended, the next ClientHello in that session starts a new one.
  */
 public class InnerChannel {
 
@@ -76,15 +77,14 @@ public class InnerChannel {
         byte[] records = HttpExchanges.readBounded(exchange, MAX_BODY);
         AtomicReference<DeviceCertificateException> refusal = new AtomicReference<>();
         AtomicReference<X509Certificate> presented = new AtomicReference<>();
+        // one channel at a time per session: a finished one makes way for the next
+        registry.find(session.sessionId()).filter(ServerChannel::finished)
+                .ifPresent(done -> registry.remove(session.sessionId(), done));
         ServerChannel channel = registry.getOrCreate(session.sessionId(), () -> {
             var trust = new RecordingTrustManager(validator.clientTrustManager(refusal::set), presented::set);
             return new ServerChannel(session.sessionId(), session.userId(),
                     TlsEndpoint.server(tls.newContext(trust)), clock.instant(), refusal, presented);
         }).orElseThrow(() -> new ProblemException(ProblemType.TOO_MANY_CHANNELS, null));
-        if (channel.finished()) {
-            throw new ProblemException(ProblemType.CHANNEL_CLOSED, "this session's second path has ended ("
-                    + (channel.refusalCode() == null ? "closed" : channel.refusalCode()) + ")");
-        }
         if (!channel.tryAcquire()) {
             throw new ProblemException(ProblemType.CHANNEL_BUSY, null);
         }
@@ -166,6 +166,7 @@ public class InnerChannel {
                     null, "the TRP closed the channel");
             channel.finish();
         } else if (message instanceof ChannelMessage.ErrorMessage error) {
+            channel.refuseAfterFailure("trp-" + error.code(), error.message());
             channel.tls().close();
             log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "failed",
                     "trp-" + error.code(), error.message());
@@ -176,6 +177,7 @@ public class InnerChannel {
     }
 
     private void fail(ServerChannel channel, String code, String detail) {
+        channel.refuseAfterFailure(code, detail);
         tellAndClose(channel, new ChannelMessage.ErrorMessage(code, detail));
         log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "failed", code,
                 detail);

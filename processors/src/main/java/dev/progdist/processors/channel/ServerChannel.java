@@ -7,7 +7,8 @@ import java.time.Instant;
 
 /**
  * The server's end of one second path, bound to one first-path session. Holds the TLS endpoint
- * and what processor authentication decided. Guarded by its own monitor: one request at a time.
+ * and what processor authentication decided. One request at a time: {@code InnerChannel} takes
+ * a busy flag for the duration of a request and answers {@code channel-busy} to a second one.
  */
 public final class ServerChannel {
 

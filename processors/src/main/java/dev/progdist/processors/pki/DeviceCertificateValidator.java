@@ -17,6 +17,7 @@ import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.cert.CRLException;
+import java.security.cert.CRLReason;
 import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
@@ -34,6 +35,7 @@ import java.security.cert.PKIXReason;
 import java.security.cert.PKIXRevocationChecker;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509CRL;
+import java.security.cert.X509CRLEntry;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,11 +67,15 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *       ({@code cert-profile});</li>
  *   <li>the CRL file exists, is signed by the manufacturer CA and its nextUpdate has not passed
  *       ({@code revocation-unavailable}: fail closed);</li>
+ *   <li>the CRL does not list the leaf's serial, whatever the entry's revocation date
+ *       ({@code cert-revoked}; the JDK alone would accept a certificate whose revocation date is
+ *       after the validation time, e.g. when the CA host's clock is ahead);</li>
  *   <li>the JDK's PKIX validation with that CRL as the only revocation source, no OCSP and no
  *       network ({@code cert-revoked}, or the reason matching what PKIX reports).</li>
  * </ol>
- * Steps 2 to 4 repeat what PKIX checks (it does not check the leaf's key usage), so the reason
- * given is precise and does not depend on the order of the JDK's internal checks.
+ * Steps 2, 3, 6 and 7 repeat what PKIX checks (it does not check the leaf's key usage), so the
+ * reason given is precise and does not depend on the order of the JDK's internal checks; PKIX
+ * stays as the second line.
  *
  * <p>The CRL file is looked at with one {@code stat} per call and parsed (and its signature
  * verified) again only when its file key, modification time or size changes, so a new CRL is
@@ -171,6 +177,7 @@ public final class DeviceCertificateValidator {
                     fingerprint, e);
         }
         CrlSnapshot crl = currentCrl(fingerprint, now);
+        requireNotListed(leaf, deviceId, fingerprint, crl.crl());
         validatePath(leaf, deviceId, fingerprint, crl, now);
         return new ValidatedDevice(deviceId, fingerprint, leaf, keyType);
     }
@@ -351,6 +358,17 @@ public final class DeviceCertificateValidator {
             return new CrlSnapshot(key, modified, size, crl, store, null, null);
         } catch (GeneralSecurityException e) {
             return new CrlSnapshot(key, modified, size, null, null, "cannot use the CRL in " + crlFile, e);
+        }
+    }
+
+    private static void requireNotListed(X509Certificate leaf, String deviceId, String fingerprint, X509CRL crl)
+            throws DeviceCertificateException {
+        X509CRLEntry entry = crl.getRevokedCertificate(leaf);
+        if (entry != null) {
+            CRLReason reason = entry.getRevocationReason();
+            throw new DeviceCertificateException(Reason.CERT_REVOKED, "the certificate of device " + deviceId
+                    + " has been revoked on " + entry.getRevocationDate().toInstant() + " (reason: "
+                    + (reason == null ? CRLReason.UNSPECIFIED : reason) + ")", fingerprint, null);
         }
     }
 

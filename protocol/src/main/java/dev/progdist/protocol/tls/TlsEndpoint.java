@@ -22,9 +22,10 @@ import javax.net.ssl.SSLSession;
  * CertificateVerify (the private key's proof of possession), forward secrecy, and integrity,
  * ordering and replay protection of every record. Any tampered, dropped, replayed, reordered or
  * foreign record makes the engine fail; the endpoint then moves to {@link State#FAILED} for good
- * and keeps the reason. Restricted to TLS 1.3 and its AEAD suites; no resumption (the client
- * engine has no peer identity to cache under, and the server invalidates every session), no
- * 0-RTT (the JDK implements none).
+ * and keeps the reason. Restricted to TLS 1.3 and its AEAD suites. No resumption: the client
+ * engine has no peer identity to cache a session under, so the TRP never offers a ticket, and the
+ * server side builds a new {@link SSLContext} (hence new ticket keys) for every channel, so a
+ * ticket could not be redeemed anyway. No 0-RTT: the JDK implements none.
  *
  * <p>Not thread-safe: one conversation, one caller at a time.
  */
@@ -108,21 +109,26 @@ public final class TlsEndpoint {
         if (state == State.FAILED || state == State.CLOSED) {
             return;
         }
-        if (netIn.position() + bytes.length > MAX_PENDING) {
-            failWith("peer sent more than two records' worth of unprocessed bytes");
-            return;
-        }
-        if (netIn.remaining() < bytes.length) {
-            ByteBuffer bigger = ByteBuffer.allocate(netIn.position() + bytes.length);
-            netIn.flip();
-            bigger.put(netIn);
-            netIn = bigger;
-        }
-        netIn.put(bytes);
-        try {
-            pump();
-        } catch (SSLException | RuntimeException e) {
-            fail(e);
+        // feed at most one record's worth at a time, so only an incomplete record is ever pending
+        for (int off = 0; off < bytes.length && state != State.FAILED && state != State.CLOSED;
+                off += TlsRecords.MAX_RECORD) {
+            int len = Math.min(TlsRecords.MAX_RECORD, bytes.length - off);
+            if (netIn.position() + len > MAX_PENDING) {
+                failWith("peer sent more than two records' worth of unprocessed bytes");
+                return;
+            }
+            if (netIn.remaining() < len) {
+                ByteBuffer bigger = ByteBuffer.allocate(netIn.position() + len);
+                netIn.flip();
+                bigger.put(netIn);
+                netIn = bigger;
+            }
+            netIn.put(bytes, off, len);
+            try {
+                pump();
+            } catch (SSLException | RuntimeException e) {
+                fail(e);
+            }
         }
     }
 

@@ -23,7 +23,6 @@ public enum ProblemType {
     UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Send the body as application/json"),
     NOT_FOUND("not-found", 404, "No such resource"),
     CONFLICT("conflict", 409, "The resource already exists"),
-    CHANNEL_CLOSED("channel-closed", 409, "This session's second path has ended: open a new session"),
     CHANNEL_BUSY("channel-busy", 409, "Another request of this session's second path is in progress"),
     TOO_MANY_CHANNELS("too-many-channels", 503, "The server has too many open second paths: retry later"),
     INTERNAL_ERROR("internal-error", 500, "The server failed to handle the request");
