@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             PkiCommand.class,
             TrpCommand.class,
             GatewayCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ProgdistCli implements Runnable {
