@@ -223,8 +223,8 @@ public final class CryptoBound {
 
     /**
      * What reading a private key out of its PKCS#12 store costs (the store's password-based key
-     * derivation and decryption), for the server's channel key and the TRP's key. The JDK's PKIX
-     * key manager does this on every handshake, even when it is reused.
+     * derivation and decryption), for the server's channel key and the TRP's key. Both ends use
+     * SunX509 key managers, which do it once; the JDK's PKIX key manager would do it per handshake.
      */
     public record KeyUnwrap(Samples server, Samples trp) { }
 

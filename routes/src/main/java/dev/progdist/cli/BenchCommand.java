@@ -191,9 +191,9 @@ final class BenchCommand {
             line("Argon2id share of crypto-only session time", percent(crypto.argon2().total(),
                     crypto.total().total()));
             line("channel alone (TLS 1.3 + Hello/HelloAck/Close) p50", millis(channels.percentileMillis(50)));
-            line("  PKCS#12 key unwrap in it, server / TRP, p50", millis(unwrap.server().percentileMillis(50))
+            line("PKCS#12 key unwrap, server / TRP, p50", millis(unwrap.server().percentileMillis(50))
                     + " / " + millis(unwrap.trp().percentileMillis(50))
-                    + " (the JDK's PKIX key manager does it every handshake)");
+                    + " (once per process: SunX509 key managers; a PKIX one would add it to every handshake)");
             line("crypto-only channels/s (no Argon2id)", rate(channels.ratePerSecond()));
             line("channel with per-channel setup as components do, p50", millis(asComponents.percentileMillis(50))
                     + " (" + rate(asComponents.ratePerSecond()) + "/s; TrpChannel + new server context, no HTTP/JMS)");

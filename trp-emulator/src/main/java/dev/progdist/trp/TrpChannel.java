@@ -130,7 +130,17 @@ public class TrpChannel {
         return bound;
     }
 
+    private SSLContext context;
+
+    /** Built once: the TRP's key is unwrapped from its store once, not per channel. */
     private SSLContext context() {
+        if (context == null) {
+            context = newContext();
+        }
+        return context;
+    }
+
+    private SSLContext newContext() {
         try {
             X509ExtendedTrustManager pkix = null;
             for (TrustManager tm : identity.trustManagers().getTrustManagers()) {
