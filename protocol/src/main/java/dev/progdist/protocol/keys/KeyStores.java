@@ -106,7 +106,7 @@ public final class KeyStores {
      * file, never a partial one. The temporary file gets {@code permissions} at creation (no
      * window in which it is more readable), where POSIX permissions are supported.
      */
-    static void writeAtomically(Path file, byte[] content, Set<PosixFilePermission> permissions) {
+    public static void writeAtomically(Path file, byte[] content, Set<PosixFilePermission> permissions) {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         Path temp = null;
