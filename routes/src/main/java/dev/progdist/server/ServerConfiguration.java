@@ -157,6 +157,8 @@ public class ServerConfiguration implements CamelConfiguration {
         KeyManagersParameters kmp = new KeyManagersParameters();
         kmp.setKeyStore(ksp);
         kmp.setKeyPassword(password);
+        // unwrap the key once at start (SunX509), not with PBKDF2 on every handshake (PKIX's default)
+        kmp.setAlgorithm("SunX509");
         SecureSocketProtocolsParameters protocols = new SecureSocketProtocolsParameters();
         protocols.getSecureSocketProtocol().add("TLSv1.3");
         protocols.getSecureSocketProtocol().add("TLSv1.2");
