@@ -3,6 +3,7 @@ package dev.progdist.gateway;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.progdist.protocol.DeviceId;
 import dev.progdist.protocol.json.Json;
+import dev.progdist.protocol.wire.DeviceBusMessage;
 import dev.progdist.protocol.wire.TrpStatus;
 import org.apache.camel.CamelExecutionException;
 import org.apache.camel.ExchangeTimedOutException;
@@ -41,7 +42,7 @@ public class DeviceBus {
         DeviceId.require(deviceId);
         org.apache.camel.Exchange reply;
         try {
-            reply = template.withHeader("progdistDeviceId", deviceId).withHeader("progdistKind", kind)
+            reply = template.withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId).withHeader(DeviceBusMessage.KIND_HEADER, kind)
                     .withBody(records).to("direct:trp-channel").send();
         } catch (CamelExecutionException e) {
             throw new IllegalStateException("device bus step to " + deviceId + " failed: " + e.getMessage(), e);
@@ -56,7 +57,8 @@ public class DeviceBus {
         byte[] body = reply.getMessage().getBody(byte[].class);
         java.util.Map<String, String> report = new java.util.TreeMap<>();
         reply.getMessage().getHeaders().forEach((k, v) -> {
-            if (k.startsWith("progdist") && !k.equals("progdistDeviceId") && !k.equals("progdistKind") && v != null) {
+            if (k.startsWith("progdist") && !k.equals(DeviceBusMessage.DEVICE_HEADER)
+                    && !k.equals(DeviceBusMessage.KIND_HEADER) && v != null) {
                 report.put(k, v.toString());
             }
         });
@@ -72,7 +74,7 @@ public class DeviceBus {
         DeviceId.require(deviceId);
         String reply;
         try {
-            reply = template.withHeader("progdistDeviceId", deviceId).to("direct:trp-status").request(String.class);
+            reply = template.withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId).to("direct:trp-status").request(String.class);
         } catch (CamelExecutionException e) {
             if (e.getCause() instanceof ExchangeTimedOutException) {
                 throw new IllegalStateException("TRP " + deviceId + " did not answer on the device bus in time"

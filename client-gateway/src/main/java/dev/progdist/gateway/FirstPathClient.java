@@ -113,17 +113,6 @@ public class FirstPathClient {
                 response.headers().firstValue("Progdist-Channel-Code").orElse(null));
     }
 
-    /** POST of a JSON body with the session token; returns the JSON answer. */
-    public JsonNode postJson(SessionResponse session, String path, Object body, int expectedStatus) {
-        try {
-            HttpRequest request = authorized(session, path).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(body))).build();
-            return parse(send(request, expectedStatus), JsonNode.class);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** Any JSON GET with the session token, e.g. for later API calls. */
     public JsonNode getJson(SessionResponse session, String path) {
         return parse(send(authorized(session, path).GET().build(), 200), JsonNode.class);

@@ -84,9 +84,4 @@ public final class Settings {
     public static String environmentName(String key) {
         return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
-
-    /** The home directory the settings name ({@code progdist.home}), else the environment default. */
-    public static Home home(Properties props) {
-        return Home.fromSetting(props.getProperty(Home.PROPERTY));
-    }
 }

@@ -1,7 +1,6 @@
 package dev.progdist.trp;
 
 import dev.progdist.protocol.channel.ChannelMessage;
-import dev.progdist.protocol.keys.CertificateProfile;
 import dev.progdist.protocol.tls.SecureChannel;
 import dev.progdist.protocol.tls.TlsEndpoint;
 import java.security.GeneralSecurityException;
@@ -158,9 +157,5 @@ public class TrpChannel {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot set up the TRP's TLS: " + e.getMessage(), e);
         }
-    }
-
-    static String deviceOf(X509Certificate cert) {
-        return CertificateProfile.deviceIdOf(cert);
     }
 }

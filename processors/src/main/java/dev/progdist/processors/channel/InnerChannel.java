@@ -13,7 +13,6 @@ import dev.progdist.protocol.tls.TlsRecords;
 import dev.progdist.protocol.wire.ProblemType;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.camel.Exchange;
@@ -248,9 +247,5 @@ public class InnerChannel {
         if (channel.refusalCode() != null) {
             m.setHeader(CODE_HEADER, channel.refusalCode());
         }
-    }
-
-    static List<ChannelMessage> none() {
-        return new ArrayList<>();
     }
 }

@@ -2,8 +2,11 @@ package dev.progdist.processors.channel;
 
 import dev.progdist.protocol.tls.SecureChannel;
 import dev.progdist.protocol.tls.TlsEndpoint;
+import dev.progdist.processors.pki.DeviceCertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The server's end of one second path, bound to one first-path session. Holds the TLS endpoint
@@ -27,13 +30,13 @@ public final class ServerChannel {
     private boolean helloReceived;
     private boolean finished;
 
-    private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.concurrent.atomic.AtomicReference<dev.progdist.processors.pki.DeviceCertificateException> certificateRefusal;
-    private final java.util.concurrent.atomic.AtomicReference<X509Certificate> presented;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private final AtomicReference<DeviceCertificateException> certificateRefusal;
+    private final AtomicReference<X509Certificate> presented;
 
     ServerChannel(String sessionId, String userId, TlsEndpoint tls, Instant now,
-            java.util.concurrent.atomic.AtomicReference<dev.progdist.processors.pki.DeviceCertificateException> certificateRefusal,
-            java.util.concurrent.atomic.AtomicReference<X509Certificate> presented) {
+            AtomicReference<DeviceCertificateException> certificateRefusal,
+            AtomicReference<X509Certificate> presented) {
         this.sessionId = sessionId;
         this.userId = userId;
         this.channel = new SecureChannel(tls);
@@ -51,7 +54,7 @@ public final class ServerChannel {
     }
 
     /** Why the handshake's trust manager refused the TRP certificate, or {@code null}. */
-    public dev.progdist.processors.pki.DeviceCertificateException certificateRefusal() {
+    public DeviceCertificateException certificateRefusal() {
         return certificateRefusal.get();
     }
 

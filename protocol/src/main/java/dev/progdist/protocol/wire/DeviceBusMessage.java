@@ -8,7 +8,8 @@ package dev.progdist.protocol.wire;
 public final class DeviceBusMessage {
 
     public static final String KIND_HEADER = "progdistKind";
-    public static final String KIND_STATUS = "status";
+    /** Header naming the device whose queues a gateway request goes to (gateway side only). */
+    public static final String DEVICE_HEADER = "progdistDeviceId";
 
     private DeviceBusMessage() {
     }
