@@ -6,6 +6,7 @@ import dev.progdist.gateway.DeviceBus;
 import dev.progdist.gateway.FirstPathClient;
 import dev.progdist.gateway.GatewayMain;
 import dev.progdist.gateway.SessionKeeper;
+import dev.progdist.cli.TrpManufacturing;
 import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.channel.DeviceRegistry;
@@ -15,24 +16,18 @@ import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.protocol.wire.SessionResponse;
 import dev.progdist.server.ServerMain;
-import dev.progdist.trp.TrpIdentityStore;
 import dev.progdist.trp.TrpMain;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.apache.camel.main.Main;
 
 /**
@@ -44,8 +39,6 @@ import org.apache.camel.main.Main;
  */
 public final class BenchSystem implements AutoCloseable {
 
-    /** Marks a directory as a bench home, the only kind of non-empty directory {@link #prepareHome} wipes. */
-    public static final String MARKER = ".progdist-bench-home";
     public static final String USER = "bench";
 
     public final Home home;
@@ -72,45 +65,6 @@ public final class BenchSystem implements AutoCloseable {
     }
 
     /**
-     * Wipes {@code dir} (only if it is new, empty or an earlier bench home, and never when the
-     * main home lies inside it) and marks it as a bench home.
-     */
-    public static Home prepareHome(Path dir, Path mainHome) {
-        Path d = dir.toAbsolutePath().normalize();
-        Path m = mainHome.toAbsolutePath().normalize();
-        if (m.startsWith(d)) {
-            throw new IllegalArgumentException("refusing to use " + d + " as the bench home: it is or contains the main"
-                    + " home " + m + " and would be wiped");
-        }
-        try {
-            if (Files.isDirectory(d) && !Files.exists(d.resolve(MARKER))) {
-                try (Stream<Path> entries = Files.list(d)) {
-                    if (entries.findAny().isPresent()) {
-                        throw new IllegalArgumentException("refusing to wipe " + d + ": it is not empty and not a bench"
-                                + " home (no " + MARKER + "); choose a new or empty directory");
-                    }
-                }
-            } else if (Files.exists(d) && !Files.isDirectory(d)) {
-                throw new IllegalArgumentException(d + " is not a directory");
-            }
-            if (Files.exists(d)) {
-                try (Stream<Path> walk = Files.walk(d)) {
-                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                        if (!p.equals(d)) {
-                            Files.delete(p);
-                        }
-                    }
-                }
-            }
-            Files.createDirectories(d);
-            Files.writeString(d.resolve(MARKER), "progdist bench home: wiped by every './progdist bench' run\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the bench home " + d + ": " + e.getMessage(), e);
-        }
-        return Home.at(d);
-    }
-
-    /**
      * Sets everything up and starts server, gateway and TRP; waits until the TRP answers on the
      * device bus. The components run on their built-in settings: the caller points
      * {@code progdist.config.dir} at a directory without settings files.
@@ -133,10 +87,8 @@ public final class BenchSystem implements AutoCloseable {
     }
 
     private void setUp(Consumer<String> progress) {
-        DevelopmentPki pki = DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
-        var csr = TrpIdentityStore.manufacture(home, deviceId, keyType, false);
-        TrpIdentityStore.open(home, deviceId).install(pki.certifyDevice(deviceId, csr), pki.manufacturerCaCertificate(),
-                pki.distributionCaCertificate());
+        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
+        TrpManufacturing.manufacture(home, deviceId, keyType, false);
         progress.accept("PKI initialised; TRP " + deviceId + " manufactured (" + keyType.cliName() + ") and certified");
         try (Database db = Database.open(Database.defaultUrl(home), "", "", 2)) {
             new UserDirectory(db, cost.hasher(), Clock.systemUTC()).addUser(USER, secret, Role.USER, false);

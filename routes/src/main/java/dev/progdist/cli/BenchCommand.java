@@ -86,8 +86,8 @@ final class BenchCommand {
             }
             KeyType keyType = KeyType.parse(key);
             Home mainHome = Home.fromEnvironment();
-            Home benchHome = BenchSystem.prepareHome(home != null ? home : mainHome.root().resolve("bench"),
-                    mainHome.root());
+            Home benchHome = ScratchHome.prepare(home != null ? home : mainHome.root().resolve("bench"),
+                    mainHome.root(), "bench");
             Argon2Cost cost = Argon2Cost.serverDefault(argon2MemoryKiB);
             // built-in settings only: an integrator's config/*.properties must not redirect the bench
             System.setProperty("progdist.config.dir", benchHome.root().resolve("no-config").toString());

@@ -16,7 +16,6 @@ import dev.progdist.protocol.wire.SessionResponse;
 import dev.progdist.protocol.wire.TrpStatus;
 import dev.progdist.trp.TrpIdentityStore;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,11 +25,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.apache.camel.main.Main;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,7 +42,8 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--home", paramLabel = "DIR",
-            description = "demo home, wiped first (default: $PROGDIST_HOME/demo, i.e. ./data/demo)")
+            description = "demo home, wiped first; must be new, empty or an earlier demo home"
+                    + " (default: $PROGDIST_HOME/demo, i.e. ./data/demo)")
     Path home;
 
     @Option(names = "--startup-timeout", defaultValue = "PT120S", description = "how long to wait for each process (default: ${DEFAULT-VALUE})")
@@ -55,8 +53,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Home demoHome = Home.at(home != null ? home : Home.fromEnvironment().root().resolve("demo"));
-        wipe(demoHome.root());
+        Path mainHome = Home.fromEnvironment().root();
+        Home demoHome = ScratchHome.prepare(home != null ? home : mainHome.resolve("demo"), mainHome, "demo");
         Files.createDirectories(demoHome.root().resolve("logs"));
         step("Home " + demoHome.root());
 
@@ -64,7 +62,7 @@ final class DemoCommand implements Callable<Integer> {
         step("Development PKI: manufacturer CA, distribution CA, publisher key, server HTTPS + channel certificates");
         Map<String, KeyType> devices = Map.of("demo-ec-1", KeyType.EC_P256, "demo-rsa-1", KeyType.RSA_3072);
         for (var d : devices.entrySet()) {
-            TrpIdentityStore trp = TrpCommand.manufacture(demoHome, d.getKey(), d.getValue(), false);
+            TrpIdentityStore trp = TrpManufacturing.manufacture(demoHome, d.getKey(), d.getValue(), false);
             step("TRP " + d.getKey() + " manufactured (" + trp.keyType().cliName() + "), certificate SHA-256 "
                     + trp.fingerprint().substring(0, 16) + "…, issued by " + pki.manufacturerCaCertificate()
                             .getSubjectX500Principal().getName());
@@ -227,19 +225,6 @@ final class DemoCommand implements Callable<Integer> {
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
-        }
-    }
-
-    private static void wipe(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot wipe the demo home " + dir, e);
         }
     }
 }

@@ -57,32 +57,36 @@ final class DeviceCommand {
         }
     }
 
-    @Command(name = "disable", mixinStandardHelpOptions = true,
-            description = "Disable a device: its next second path is refused (device-disabled).")
-    static final class Disable implements Callable<Integer> {
+    /** Options and work shared by {@code disable} and {@code enable}. */
+    abstract static class StatusChange implements Callable<Integer> {
         @Mixin
         HomeOption homeOption;
 
         @Option(names = "--device", required = true)
         String device;
 
+        abstract boolean active();
+
         @Override
         public Integer call() {
-            return setStatus(homeOption, device, false);
+            return setStatus(homeOption, device, active());
+        }
+    }
+
+    @Command(name = "disable", mixinStandardHelpOptions = true,
+            description = "Disable a device: its next second path is refused (device-disabled).")
+    static final class Disable extends StatusChange {
+        @Override
+        boolean active() {
+            return false;
         }
     }
 
     @Command(name = "enable", mixinStandardHelpOptions = true, description = "Enable a disabled device again.")
-    static final class Enable implements Callable<Integer> {
-        @Mixin
-        HomeOption homeOption;
-
-        @Option(names = "--device", required = true)
-        String device;
-
+    static final class Enable extends StatusChange {
         @Override
-        public Integer call() {
-            return setStatus(homeOption, device, true);
+        boolean active() {
+            return true;
         }
     }
 

@@ -1,11 +1,9 @@
 package dev.progdist.cli;
 
-import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.trp.TrpIdentityStore;
 import dev.progdist.trp.TrpMain;
-import java.security.cert.X509Certificate;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -16,19 +14,6 @@ import picocli.CommandLine.Option;
 @Command(name = "trp", mixinStandardHelpOptions = true, description = "Emulated tamper-resistant processors.",
         subcommands = {TrpCommand.Manufacture.class, TrpCommand.Run.class})
 final class TrpCommand {
-
-    /**
-     * Manufactures a TRP: the key pair is generated inside its store, only the CSR leaves it, the
-     * manufacturer CA certifies it, and the store receives its certificate and the distribution CA.
-     */
-    static TrpIdentityStore manufacture(Home home, String device, KeyType keyType, boolean force) {
-        DevelopmentPki pki = DevelopmentPki.open(home);
-        var csr = TrpIdentityStore.manufacture(home, device, keyType, force);
-        X509Certificate cert = pki.certifyDevice(device, csr);
-        TrpIdentityStore store = TrpIdentityStore.open(home, device);
-        store.install(cert, pki.manufacturerCaCertificate(), pki.distributionCaCertificate());
-        return TrpIdentityStore.open(home, device);
-    }
 
     @Command(name = "manufacture", mixinStandardHelpOptions = true,
             description = "Create a TRP identity: a unique key pair inside its store, certified by the manufacturer CA.")
@@ -48,7 +33,7 @@ final class TrpCommand {
 
         @Override
         public Integer call() {
-            TrpIdentityStore store = manufacture(homeOption.home(), device, KeyType.parse(key), force);
+            TrpIdentityStore store = TrpManufacturing.manufacture(homeOption.home(), device, KeyType.parse(key), force);
             System.out.println("TRP " + store.deviceId() + " manufactured (" + store.keyType().cliName() + ")");
             System.out.println("  certificate SHA-256 " + store.fingerprint());
             System.out.println("  store " + TrpIdentityStore.storeFile(homeOption.home(), device));

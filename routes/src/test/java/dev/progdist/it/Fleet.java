@@ -1,5 +1,6 @@
 package dev.progdist.it;
 
+import dev.progdist.cli.TrpManufacturing;
 import dev.progdist.gateway.ChannelRelay;
 import dev.progdist.gateway.Credentials;
 import dev.progdist.gateway.DeviceBus;
@@ -15,7 +16,6 @@ import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.server.ServerMain;
-import dev.progdist.trp.TrpIdentityStore;
 import dev.progdist.trp.TrpMain;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -73,9 +73,7 @@ public final class Fleet implements AutoCloseable {
     }
 
     public void manufacture(String device, KeyType type) {
-        var csr = TrpIdentityStore.manufacture(home, device, type, false);
-        TrpIdentityStore.open(home, device).install(pki.certifyDevice(device, csr), pki.manufacturerCaCertificate(),
-                pki.distributionCaCertificate());
+        TrpManufacturing.manufacture(home, device, type, false);
     }
 
     public void startTrp(String device) throws Exception {

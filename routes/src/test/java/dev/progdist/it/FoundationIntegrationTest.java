@@ -4,32 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.progdist.gateway.Credentials;
 import dev.progdist.gateway.DeviceBus;
 import dev.progdist.gateway.FirstPathClient;
 import dev.progdist.gateway.FirstPathException;
-import dev.progdist.gateway.GatewayMain;
 import dev.progdist.gateway.SessionKeeper;
-import dev.progdist.processors.auth.PasswordHasher;
-import dev.progdist.processors.auth.Role;
-import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.pki.DevelopmentPki;
-import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.wire.SessionResponse;
 import dev.progdist.protocol.wire.TrpStatus;
-import dev.progdist.server.ServerMain;
 import dev.progdist.trp.TrpIdentityStore;
-import dev.progdist.trp.TrpMain;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.camel.main.Main;
@@ -50,61 +40,25 @@ class FoundationIntegrationTest {
 
     @TempDir
     static Path dir;
+    static Fleet fleet;
     static Home home;
     static int port;
-    static int busPort;
-    static Main server;
     static Main gateway;
-    static final List<Main> trps = new ArrayList<>();
 
     @BeforeAll
     static void startEverything() throws Exception {
-        home = Home.at(dir);
-        port = freePort();
-        busPort = freePort();
-        DevelopmentPki pki = DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
-        for (var d : Map.of("it-ec", KeyType.EC_P256, "it-rsa", KeyType.RSA_3072).entrySet()) {
-            var csr = TrpIdentityStore.manufacture(home, d.getKey(), d.getValue(), false);
-            TrpIdentityStore.open(home, d.getKey()).install(pki.certifyDevice(d.getKey(), csr),
-                    pki.manufacturerCaCertificate(), pki.distributionCaCertificate());
-        }
-
-        server = ServerMain.create(Map.of("progdist.home", dir.toString(),
-                "progdist.server.port", String.valueOf(port),
-                "progdist.server.bind", "127.0.0.1",
-                "progdist.auth.argon2.memory-kib", "1024",
-                "progdist.auth.argon2.iterations", "1"));
-        server.start();
-        // the CLI's 'user add' path: a second connection to the same file database while the server runs
-        try (Database db = Database.open(Database.defaultUrl(home), "", "", 1)) {
-            new UserDirectory(db, new PasswordHasher(1024, 1, 1), Clock.systemUTC())
-                    .addUser("bob", SECRET, Role.USER, false);
-        }
-
-        gateway = GatewayMain.create(Map.of("progdist.home", dir.toString(),
-                "progdist.gateway.server", "https://localhost:" + port,
-                "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort), new Credentials("bob", SECRET));
-        gateway.start();
-
-        for (String device : List.of("it-ec", "it-rsa")) {
-            Main trp = TrpMain.create(Map.of("progdist.home", dir.toString(),
-                    "progdist.trp.device", device,
-                    "progdist.trp.bus.url", "tcp://127.0.0.1:" + busPort + "?reconnectAttempts=-1&retryInterval=100"));
-            trp.start();
-            trps.add(trp);
-        }
+        // Fleet adds the user through a second connection to the file database while the server
+        // runs: the path of the CLI's 'user add'
+        fleet = Fleet.start(dir, "bob", SECRET, Map.of("it-ec", KeyType.EC_P256, "it-rsa", KeyType.RSA_3072));
+        home = fleet.home;
+        port = fleet.port;
+        gateway = fleet.gateway;
     }
 
     @AfterAll
     static void stopEverything() throws Exception {
-        for (Main trp : trps) {
-            trp.stop();
-        }
-        if (gateway != null) {
-            gateway.stop();
-        }
-        if (server != null) {
-            server.stop();
+        if (fleet != null) {
+            fleet.close();
         }
     }
 
@@ -190,11 +144,5 @@ class FoundationIntegrationTest {
         assertThat(Files.exists(home.databaseDir().resolve("progdist.mv.db"))).isTrue();
         assertThat(home.brokerDir().resolve("journal")).isDirectory();
         assertThat(home.gatewayDir().resolve("bus").resolve("journal")).isDirectory();
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }
