@@ -1,0 +1,77 @@
+package dev.progdist.protocol.program;
+
+import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.util.regex.Pattern;
+
+/**
+ * What a TRP signs with its unique key after installing a program: which device installed which
+ * program and version, the SHA-256 of the installed bytes and of the envelope they came in, and the
+ * second-path session and fresh server nonce of the delivery. The nonce makes each receipt good
+ * for one delivery only, so a recorded receipt cannot be replayed for another.
+ *
+ * <p>The signed bytes ({@link #signedBytes()}) are ASCII text, one field per line, each ending in
+ * {@code \n}:
+ * <pre>
+ * progdist-install-receipt-v1
+ * device-id:&lt;deviceId&gt;
+ * program-id:&lt;programId&gt;
+ * version:&lt;version&gt;
+ * program-sha256:&lt;64 lower-case hex&gt;
+ * envelope-sha256:&lt;64 lower-case hex&gt;
+ * session-id:&lt;sessionId&gt;
+ * server-nonce:&lt;nonce, base64url without padding&gt;
+ * </pre>
+ * The signature algorithm follows the TRP key: {@code SHA256withECDSA} for EC P-256,
+ * {@code SHA256withRSA} for RSA ({@link #signatureAlgorithm(PublicKey)}).
+ */
+public record InstallReceipt(String deviceId, String programId, String version, String programSha256,
+        String envelopeSha256, String sessionId, String serverNonce) {
+
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+
+    /** @throws IllegalArgumentException if a field breaks its rule */
+    public InstallReceipt {
+        if (deviceId == null || !dev.progdist.protocol.DeviceId.isValid(deviceId)) {
+            throw new IllegalArgumentException("receipt: invalid device ID");
+        }
+        if (!ProgramVersions.isProgramId(programId) || !ProgramVersions.isVersion(version)) {
+            throw new IllegalArgumentException("receipt: invalid program ID or version");
+        }
+        if (!ProgramStatement.isSha256Hex(programSha256) || !ProgramStatement.isSha256Hex(envelopeSha256)) {
+            throw new IllegalArgumentException("receipt: digests must be 64 lower-case hex digits");
+        }
+        if (sessionId == null || !TOKEN.matcher(sessionId).matches() || serverNonce == null
+                || !TOKEN.matcher(serverNonce).matches()) {
+            throw new IllegalArgumentException("receipt: invalid session ID or nonce");
+        }
+    }
+
+    public byte[] signedBytes() {
+        return ("progdist-install-receipt-v1\n"
+                + "device-id:" + deviceId + "\n"
+                + "program-id:" + programId + "\n"
+                + "version:" + version + "\n"
+                + "program-sha256:" + programSha256 + "\n"
+                + "envelope-sha256:" + envelopeSha256 + "\n"
+                + "session-id:" + sessionId + "\n"
+                + "server-nonce:" + serverNonce + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * The JCA signature algorithm for receipts signed by a TRP with this key.
+     *
+     * @throws IllegalArgumentException for a key that is neither EC nor RSA
+     */
+    public static String signatureAlgorithm(PublicKey key) {
+        if (key instanceof ECPublicKey) {
+            return "SHA256withECDSA";
+        }
+        if (key instanceof RSAPublicKey) {
+            return "SHA256withRSA";
+        }
+        throw new IllegalArgumentException("receipts are signed with EC or RSA keys only");
+    }
+}
