@@ -39,10 +39,16 @@ public class DeviceBus {
      * {@code channel-records}) and returns its answer.
      */
     public ChannelStep channel(String deviceId, String kind, byte[] records) {
+        return channel(deviceId, kind, records, java.util.Map.of());
+    }
+
+    /** As {@link #channel(String, String, byte[])}, with extra {@code progdist*} request headers. */
+    public ChannelStep channel(String deviceId, String kind, byte[] records, java.util.Map<String, Object> headers) {
         DeviceId.require(deviceId);
         org.apache.camel.Exchange reply;
         try {
-            reply = template.withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId).withHeader(DeviceBusMessage.KIND_HEADER, kind)
+            reply = template.withHeaders(new java.util.HashMap<>(headers))
+                    .withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId).withHeader(DeviceBusMessage.KIND_HEADER, kind)
                     .withBody(records).to("direct:trp-channel").send();
         } catch (CamelExecutionException e) {
             throw new IllegalStateException("device bus step to " + deviceId + " failed: " + e.getMessage(), e);

@@ -1,10 +1,21 @@
 package dev.progdist.trp;
 
 import dev.progdist.protocol.channel.ChannelMessage;
+import dev.progdist.protocol.envelope.EnvelopeException;
+import dev.progdist.protocol.envelope.OpenedEnvelope;
+import dev.progdist.protocol.program.EnvelopeMode;
+import dev.progdist.protocol.program.InstallReceipt;
+import dev.progdist.protocol.program.ProgramStatement;
+import dev.progdist.protocol.program.ProgramVersions;
 import dev.progdist.protocol.tls.SecureChannel;
 import dev.progdist.protocol.tls.TlsEndpoint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import javax.net.ssl.SSLContext;
@@ -15,10 +26,37 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * The TRP's end of the second path: TLS 1.3 client with the TRP's unique key (its CertificateVerify
  * is the proof of possession), trusting only the distribution server's second-path certificate.
  * After the handshake it says Hello (its installed programs); the server answers HelloAck when
- * processor authentication has bound it to the user's session, or an Error. One channel at a
- * time; {@link #open()} starts a new one. Thread-safe (synchronized).
+ * processor authentication has bound it to the user's session, or an Error.
+ *
+ * <p>With a {@link FetchRequest} the TRP then asks for a program and receives it: DeliveryStart
+ * (checked against the request, the rollback rule and the publisher certificate), DeliveryChunks
+ * staged to disk and acknowledged one window at a time, DeliveryEnd (length and digest). It then
+ * opens the envelope with its private key, verifies the publisher signature over what it decrypted,
+ * installs atomically and answers with a Receipt signed by its unique key. Any refusal is sent to
+ * the server as an Error with a stable code and ends the channel; nothing is installed.
+ *
+ * <p>One channel at a time; {@link #open} starts a new one. Thread-safe (synchronized).
  */
 public class TrpChannel {
+
+    /** What the gateway asked this TRP to fetch: version and mode empty for "latest" / "server's choice". */
+    public record FetchRequest(String programId, String version, String mode) {
+
+        /** @throws IllegalArgumentException if a field is not acceptable */
+        public FetchRequest {
+            if (!ProgramVersions.isProgramId(programId)) {
+                throw new IllegalArgumentException("program ID must match " + ProgramVersions.PROGRAM_ID_PATTERN);
+            }
+            version = version == null ? "" : version;
+            mode = mode == null ? "" : mode;
+            if (!version.isEmpty() && !ProgramVersions.isVersion(version)) {
+                throw new IllegalArgumentException("version must match " + ProgramVersions.VERSION_PATTERN);
+            }
+            if (!mode.isEmpty()) {
+                mode = EnvelopeMode.parse(mode).label();
+            }
+        }
+    }
 
     private final TrpIdentityStore identity;
     private final InstalledPrograms installed;
@@ -26,17 +64,30 @@ public class TrpChannel {
     private String errorCode;
     private String errorMessage;
     private boolean bound;
+    private String sessionId;
+    private FetchRequest fetch;
+    private TrpDelivery delivery;
+    private Map<String, String> outcome = new TreeMap<>();
 
     public TrpChannel(TrpIdentityStore identity, InstalledPrograms installed) {
         this.identity = identity;
         this.installed = installed;
     }
 
-    /** Starts a new channel and returns the ClientHello records. */
+    /** Starts a new channel that only authenticates, and returns the ClientHello records. */
     public synchronized byte[] open() {
+        return open(null);
+    }
+
+    /** Starts a new channel that fetches {@code request} (or only authenticates if null). */
+    public synchronized byte[] open(FetchRequest request) {
+        discardDelivery();
         errorCode = null;
         errorMessage = null;
         bound = false;
+        sessionId = null;
+        fetch = request;
+        outcome = new TreeMap<>();
         channel = new SecureChannel(TlsEndpoint.client(context()));
         channel.tls().begin();
         return channel.drainOutbound();
@@ -49,16 +100,19 @@ public class TrpChannel {
         }
         try {
             converse(channel.receive(records));
+        } catch (TrpRefusal r) {
+            refuse(r.code(), r.getMessage());
         } catch (RuntimeException e) {
             // whatever went wrong, this channel is over; the report says why
-            errorCode = errorCode == null ? "trp-internal" : errorCode;
-            errorMessage = e.getMessage();
-            channel.tls().close();
+            refuse("trp-internal", e.getClass().getSimpleName());
+        }
+        if (channel.tls().state() != TlsEndpoint.State.OPEN) {
+            discardDelivery();
         }
         return channel.drainOutbound();
     }
 
-    private void converse(java.util.List<ChannelMessage> messages) {
+    private void converse(List<ChannelMessage> messages) {
         if (channel.tls().takeJustOpened() && channel.tls().state() == TlsEndpoint.State.OPEN) {
             channel.send(new ChannelMessage.Hello(identity.deviceId(), installed.list()));
         }
@@ -66,29 +120,141 @@ public class TrpChannel {
             return; // a failure anywhere in these bytes voids the messages that came with them
         }
         for (ChannelMessage m : messages) {
-            boolean open = channel.tls().state() == TlsEndpoint.State.OPEN;
-            if (m instanceof ChannelMessage.HelloAck ack && ack.deviceId().equals(identity.deviceId())) {
-                bound = true;
-                // nothing more to ask for yet: end the conversation in order
-                if (open) {
-                    channel.send(new ChannelMessage.Close());
-                }
-                channel.tls().close();
-            } else if (m instanceof ChannelMessage.ErrorMessage e) {
-                errorCode = e.code();
-                errorMessage = e.message();
-                channel.tls().close();
-            } else if (m instanceof ChannelMessage.Close) {
-                channel.tls().close();
+            if (channel.tls().state() != TlsEndpoint.State.OPEN) {
+                return;
+            }
+            handle(m);
+        }
+        if (delivery != null && channel.tls().state() == TlsEndpoint.State.OPEN) {
+            channel.send(new ChannelMessage.DeliveryAck(delivery.received()));
+        }
+    }
+
+    private void handle(ChannelMessage m) {
+        if (m instanceof ChannelMessage.HelloAck ack && !bound) {
+            if (!ack.deviceId().equals(identity.deviceId())) {
+                throw new TrpRefusal("protocol-violation", "HelloAck names another device");
+            }
+            bound = true;
+            sessionId = ack.sessionId();
+            if (fetch != null) {
+                channel.send(new ChannelMessage.Fetch(fetch.programId(), fetch.version(), fetch.mode()));
             } else {
-                errorCode = "protocol-violation";
-                errorMessage = "unexpected " + m.type() + " from the server";
-                if (open) {
-                    channel.send(new ChannelMessage.ErrorMessage(errorCode, errorMessage));
-                }
+                // nothing to ask for: end the conversation in order
+                channel.send(new ChannelMessage.Close());
                 channel.tls().close();
             }
+        } else if (m instanceof ChannelMessage.DeliveryStart start && bound && fetch != null && delivery == null
+                && !outcome.containsKey("progdistDelivery")) {
+            begin(start);
+        } else if (m instanceof ChannelMessage.DeliveryChunk chunk && delivery != null) {
+            delivery.append(chunk.data());
+        } else if (m instanceof ChannelMessage.DeliveryEnd end && delivery != null) {
+            finish(end);
+        } else if (m instanceof ChannelMessage.ErrorMessage e) {
+            errorCode = e.code();
+            errorMessage = e.message();
+            if (outcome.containsKey("progdistProgram") && !"installed".equals(outcome.get("progdistDelivery"))) {
+                outcome.put("progdistDelivery", "failed");
+            } else if ("installed".equals(outcome.get("progdistDelivery"))) {
+                // installed here, but the server did not accept the receipt
+                outcome.put("progdistReceipt", "rejected");
+            }
+            channel.tls().close();
+        } else if (m instanceof ChannelMessage.Close) {
+            if ("installed".equals(outcome.get("progdistDelivery"))) {
+                outcome.put("progdistReceipt", "accepted");
+            }
+            channel.tls().close();
+        } else {
+            throw new TrpRefusal("protocol-violation", "unexpected " + m.type().label() + " from the server");
         }
+    }
+
+    private void begin(ChannelMessage.DeliveryStart start) {
+        outcome.put("progdistProgram", start.programId());
+        outcome.put("progdistVersion", start.version());
+        outcome.put("progdistMode", start.mode());
+        if (!start.programId().equals(fetch.programId())
+                || (!fetch.version().isEmpty() && !start.version().equals(fetch.version()))
+                || (!fetch.mode().isEmpty() && !start.mode().equals(fetch.mode()))) {
+            throw new TrpRefusal("delivery-mismatch", "the server offers " + start.programId() + " "
+                    + start.version() + " (" + start.mode() + "), not what was asked for");
+        }
+        installed.requireNewer(start.programId(), start.version());
+        X509Certificate publisher = new PublisherSignatureCheck(identity.trustedDistributionCa())
+                .publisher(start.publisherCertificate());
+        delivery = new TrpDelivery(start, publisher, installed.stagingDir());
+    }
+
+    private void finish(ChannelMessage.DeliveryEnd end) {
+        ChannelMessage.DeliveryStart start = delivery.start();
+        String envelopeSha256 = delivery.complete(end.envelopeSha256());
+        Path plaintext = installed.stagingDir().resolve("program-" + System.nanoTime() + ".part");
+        try {
+            OpenedEnvelope opened;
+            try {
+                opened = identity.openEnvelope(delivery.envelope(), plaintext);
+            } catch (EnvelopeException e) {
+                throw new TrpRefusal(e.code(), e.getMessage());
+            }
+            if (!opened.mode().label().equals(start.mode())) {
+                throw new TrpRefusal("delivery-mismatch", "the envelope is " + opened.mode().label()
+                        + ", not " + start.mode() + " as announced");
+            }
+            if (opened.size() != start.programSize() || !opened.plaintextSha256Hex().equals(start.programSha256())) {
+                throw new TrpRefusal("program-digest-mismatch", "the decrypted program differs from the one announced");
+            }
+            // the statement is rebuilt from what this TRP decrypted, not from what it was told
+            ProgramStatement statement = new ProgramStatement(start.programId(), start.version(),
+                    opened.plaintextSha256Hex(), opened.size());
+            new PublisherSignatureCheck(identity.trustedDistributionCa())
+                    .verify(delivery.publisher(), statement, start.publisherSignature());
+            installed.install(start.programId(), start.version(), plaintext);
+            InstallReceipt receipt = new InstallReceipt(identity.deviceId(), start.programId(), start.version(),
+                    opened.plaintextSha256Hex(), envelopeSha256, sessionId, start.serverNonce());
+            String signature = Base64.getEncoder().encodeToString(identity.sign(receipt.signedBytes()));
+            channel.send(new ChannelMessage.Receipt(start.programId(), start.version(), opened.plaintextSha256Hex(),
+                    envelopeSha256, start.serverNonce(), signature));
+            outcome.put("progdistDelivery", "installed");
+            outcome.put("progdistProgramSha256", opened.plaintextSha256Hex());
+            outcome.put("progdistEnvelopeSha256", envelopeSha256);
+        } finally {
+            deleteQuietly(plaintext);
+            discardDelivery();
+        }
+    }
+
+    private void refuse(String code, String message) {
+        errorCode = code;
+        errorMessage = message;
+        if (outcome.containsKey("progdistProgram") && !"installed".equals(outcome.get("progdistDelivery"))) {
+            outcome.put("progdistDelivery", "failed");
+        }
+        if (channel.tls().state() == TlsEndpoint.State.OPEN) {
+            channel.send(new ChannelMessage.ErrorMessage(code, message == null ? code : truncate(message)));
+        }
+        channel.tls().close();
+    }
+
+    private void discardDelivery() {
+        if (delivery != null) {
+            delivery.close();
+            delivery = null;
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // staging leftovers are never installed
+        }
+    }
+
+    private static String truncate(String s) {
+        String clean = s.replaceAll("\\p{Cntrl}", " ");
+        return clean.length() > 300 ? clean.substring(0, 300) : clean;
     }
 
     /** What a person (or the gateway) may know about the channel: no keys, no plaintext. */
@@ -122,6 +288,10 @@ public class TrpChannel {
         if (detail != null) {
             r.put("progdistChannelDetail", detail.length() > 300 ? detail.substring(0, 300) : detail);
         }
+        if (delivery != null) {
+            r.put("progdistReceived", String.valueOf(delivery.received()));
+        }
+        r.putAll(outcome);
         return r;
     }
 

@@ -264,6 +264,16 @@ public final class TrpIdentityStore {
     }
 
     /**
+     * Opens a program envelope sealed for this TRP. The private key is used here, inside the TRP,
+     * and handed nowhere else; the plaintext goes to {@code plaintextOut} (deleted on failure).
+     */
+    public dev.progdist.protocol.envelope.OpenedEnvelope openEnvelope(Path envelope, Path plaintextOut)
+            throws dev.progdist.protocol.envelope.EnvelopeException {
+        requireProvisioned();
+        return dev.progdist.protocol.envelope.EnvelopeOpener.open(envelope, privateKey(), certificate(), plaintextOut);
+    }
+
+    /**
      * Key managers presenting the identity key and chain, for the TRP's TLS client end only.
      * This is how the key reaches JSSE; code outside the TRP's TLS end must not call
      * {@code getPrivateKey} on them. Fails while pending.

@@ -2,6 +2,7 @@ package dev.progdist.trp;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.progdist.protocol.json.Json;
+import dev.progdist.protocol.wire.DeviceBusMessage;
 import dev.progdist.protocol.wire.TrpStatus;
 import java.util.Map;
 import org.apache.camel.Exchange;
@@ -10,7 +11,8 @@ import org.apache.camel.Message;
 /** Answers device-bus requests with public facts about this TRP; never touches its private key. */
 public class TrpStatusResponder {
 
-    private static final int MAX_RECORDS_BYTES = 128 * 1024;
+    /** One relay step: at most the server's delivery window (1 MiB by default) plus record overhead. */
+    private static final int MAX_RECORDS_BYTES = 4 * 1024 * 1024;
 
     private final TrpIdentityStore identity;
     private final InstalledPrograms installed;
@@ -22,9 +24,17 @@ public class TrpStatusResponder {
         this.channel = channel;
     }
 
-    /** {@code channel-open}: starts a second path; the reply carries the ClientHello. */
+    /**
+     * {@code channel-open}: starts a second path; the reply carries the ClientHello. With a
+     * {@code progdistFetchProgram} header (and optional version and mode headers) the TRP fetches
+     * that program once the server has authenticated it.
+     */
     public void channelOpen(Exchange exchange) {
-        replyRecords(exchange.getMessage(), channel.open());
+        Message m = exchange.getMessage();
+        String program = m.getHeader(DeviceBusMessage.FETCH_PROGRAM_HEADER, String.class);
+        TrpChannel.FetchRequest fetch = program == null ? null : new TrpChannel.FetchRequest(program,
+                m.getHeader(DeviceBusMessage.FETCH_VERSION_HEADER, String.class), m.getHeader(DeviceBusMessage.FETCH_MODE_HEADER, String.class));
+        replyRecords(m, channel.open(fetch));
     }
 
     /** {@code channel-records}: the server's records in, this TRP's records out. */

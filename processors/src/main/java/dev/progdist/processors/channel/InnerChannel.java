@@ -2,10 +2,12 @@ package dev.progdist.processors.channel;
 
 import dev.progdist.processors.auth.SessionStore;
 import dev.progdist.processors.auth.UserAuthentication;
+import dev.progdist.processors.delivery.ServerDelivery;
 import dev.progdist.processors.http.HttpExchanges;
 import dev.progdist.processors.http.ProblemException;
 import dev.progdist.processors.pki.DeviceCertificateException;
 import dev.progdist.processors.pki.DeviceCertificateValidator;
+import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.tls.TlsEndpoint;
@@ -44,9 +46,16 @@ public class InnerChannel {
     public static final String CHANNEL = "progdistChannel";
     public static final String NEEDS_AUTHENTICATION = "progdistChannelNeedsAuthentication";
     private static final String MESSAGES = "progdistChannelMessages";
+    /** The delivery message (Fetch, DeliveryAck or Receipt) of this request, for the delivery routes. */
+    public static final String DELIVERY_MESSAGE = "progdistDeliveryMessage";
+    /** {@code fetch}, {@code ack}, {@code receipt} or {@code none}: which delivery route runs next. */
+    public static final String DELIVERY_STEP = "progdistDeliveryStep";
     public static final String STATE_HEADER = "Progdist-Channel-State";
     public static final String CODE_HEADER = "Progdist-Channel-Code";
-    /** One POST carries at most a few records: the relay sends what one TRP step produced. */
+    /**
+     * One POST carries what one TRP step produced: a few records (a delivery's acknowledgements and
+     * receipt are small; the large records flow the other way).
+     */
     public static final int MAX_BODY = 4 * TlsRecords.MAX_RECORD;
 
     private static final Logger LOG = LoggerFactory.getLogger(InnerChannel.class);
@@ -55,14 +64,16 @@ public class InnerChannel {
     private final ServerChannelTls tls;
     private final DeviceCertificateValidator validator;
     private final ChannelLog log;
+    private final DeliveryLedger ledger;
     private final Clock clock;
 
     public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
-            ChannelLog log, Clock clock) {
+            ChannelLog log, DeliveryLedger ledger, Clock clock) {
         this.registry = registry;
         this.tls = tls;
         this.validator = validator;
         this.log = log;
+        this.ledger = ledger;
         this.clock = clock;
     }
 
@@ -102,11 +113,16 @@ public class InnerChannel {
                 && channel.authentication() == ServerChannel.Authentication.PENDING);
     }
 
-    /** Acts on the TRP's messages (only if its processor authentication succeeded) and answers. */
+    /**
+     * Acts on the TRP's control messages (only if its processor authentication succeeded). A
+     * delivery message (at most one per request) is left in {@link #DELIVERY_MESSAGE} for the route
+     * named by {@link #DELIVERY_STEP}; {@link #reply} then answers.
+     */
     @SuppressWarnings("unchecked")
     public void respond(Exchange exchange) {
         ServerChannel channel = exchange.getProperty(CHANNEL, ServerChannel.class);
         List<ChannelMessage> messages = exchange.getProperty(MESSAGES, List.class);
+        exchange.setProperty(DELIVERY_STEP, "none");
         if (channel.authentication() == ServerChannel.Authentication.REFUSED && !channel.finished()) {
             tellAndClose(channel, new ChannelMessage.ErrorMessage(channel.refusalCode(), channel.refusalDetail()));
             log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "refused",
@@ -115,12 +131,18 @@ public class InnerChannel {
         }
         if (channel.authentication() == ServerChannel.Authentication.ACCEPTED && !channel.finished()) {
             for (ChannelMessage m : messages) {
-                handle(channel, m);
+                handle(exchange, channel, m);
                 if (channel.finished()) {
+                    exchange.setProperty(DELIVERY_STEP, "none");
                     break;
                 }
             }
         }
+    }
+
+    /** Records how the channel ended if TLS or the codec broke it, and answers with its records. */
+    public void reply(Exchange exchange) {
+        ServerChannel channel = exchange.getProperty(CHANNEL, ServerChannel.class);
         endIfBroken(channel);
         reply(exchange, channel);
     }
@@ -145,8 +167,20 @@ public class InnerChannel {
         return expired.size();
     }
 
-    private void handle(ServerChannel channel, ChannelMessage message) {
-        if (message instanceof ChannelMessage.Hello hello) {
+    private void handle(Exchange exchange, ServerChannel channel, ChannelMessage message) {
+        if (message instanceof ChannelMessage.Fetch || message instanceof ChannelMessage.DeliveryAck
+                || message instanceof ChannelMessage.Receipt) {
+            if (!channel.helloReceived()) {
+                fail(channel, "protocol-violation", message.type().label() + " before Hello");
+            } else if (!"none".equals(exchange.getProperty(DELIVERY_STEP))) {
+                // strict ping-pong: one delivery step per relay round
+                fail(channel, "protocol-violation", "more than one delivery message in one relay round");
+            } else {
+                exchange.setProperty(DELIVERY_MESSAGE, message);
+                exchange.setProperty(DELIVERY_STEP, message instanceof ChannelMessage.Fetch ? "fetch"
+                        : message instanceof ChannelMessage.DeliveryAck ? "ack" : "receipt");
+            }
+        } else if (message instanceof ChannelMessage.Hello hello) {
             if (channel.helloReceived()) {
                 fail(channel, "protocol-violation", "a second Hello on one channel");
             } else if (!hello.deviceId().equals(channel.deviceId())) {
@@ -154,6 +188,7 @@ public class InnerChannel {
                         + " but the certificate is for " + channel.deviceId());
             } else {
                 channel.helloReceived(true);
+                channel.installed(hello.installed());
                 channel.channel().send(new ChannelMessage.HelloAck(channel.sessionId(), channel.deviceId(),
                         channel.userId()));
                 LOG.info("Second path open: session {}, device {}, {} program(s) installed", channel.sessionId(),
@@ -161,12 +196,14 @@ public class InnerChannel {
             }
         } else if (message instanceof ChannelMessage.Close) {
             channel.tls().close();
+            settleDelivery(channel, "channel-closed", "the TRP closed the channel during the delivery");
             log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "closed",
                     null, "the TRP closed the channel");
             channel.finish();
         } else if (message instanceof ChannelMessage.ErrorMessage error) {
             channel.refuseAfterFailure("trp-" + error.code(), error.message());
             channel.tls().close();
+            settleDelivery(channel, "trp-" + error.code(), error.message());
             log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "failed",
                     "trp-" + error.code(), error.message());
             channel.finish();
@@ -175,12 +212,29 @@ public class InnerChannel {
         }
     }
 
-    private void fail(ServerChannel channel, String code, String detail) {
+    /**
+     * Ends an accepted channel because of a failure on the server's side: tells the TRP (Error),
+     * closes TLS, records the failure of any delivery in progress and of the channel.
+     */
+    public void fail(ServerChannel channel, String code, String detail) {
+        if (channel.finished()) {
+            return;
+        }
+        settleDelivery(channel, code, detail);
         channel.refuseAfterFailure(code, detail);
         tellAndClose(channel, new ChannelMessage.ErrorMessage(code, detail));
         log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "failed", code,
                 detail);
         channel.finish();
+    }
+
+    /** A delivery still in progress when its channel ends failed: the ledger says so, with why. */
+    private void settleDelivery(ServerChannel channel, String code, String detail) {
+        ServerDelivery d = channel.delivery();
+        if (d != null && d.phase() != ServerDelivery.Phase.DONE) {
+            ledger.failed(d.deliveryId(), code, detail);
+            d.abandon();
+        }
     }
 
     private static void tellAndClose(ServerChannel channel, ChannelMessage.ErrorMessage error) {
@@ -210,8 +264,10 @@ public class InnerChannel {
                     presented == null ? null : Fingerprints.sha256(presented), refused != null ? "refused" : "failed",
                     code, detail);
             channel.refuseAfterFailure(code, detail);
+            settleDelivery(channel, code, detail);
             channel.finish();
         } else if (state == TlsEndpoint.State.CLOSED) {
+            settleDelivery(channel, "channel-closed", "the channel was closed during the delivery");
             log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(),
                     channel.channel().truncated() ? "failed" : "closed",
                     channel.channel().truncated() ? "truncated" : null, "the channel was closed");
@@ -222,6 +278,7 @@ public class InnerChannel {
     private void finishQuietly(ServerChannel c, String outcome, String code, String detail) {
         if (!c.finished()) {
             c.tls().close();
+            settleDelivery(c, code, detail);
             log.record(c.sessionId(), c.userId(), c.deviceId(), c.fingerprint(), outcome, code, detail);
             c.finish();
         }

@@ -4,6 +4,8 @@ import dev.progdist.processors.store.AuditTrail;
 import dev.progdist.protocol.keys.CertificateProfile;
 import dev.progdist.protocol.keys.Fingerprints;
 import java.security.cert.X509Certificate;
+import dev.progdist.processors.pki.DeviceCertificateException;
+import dev.progdist.processors.pki.DeviceCertificateValidator;
 import java.util.Optional;
 import org.apache.camel.Exchange;
 
@@ -21,11 +23,46 @@ public class ProcessorAuthentication {
     private final DeviceRegistry devices;
     private final ChannelLog log;
     private final AuditTrail audit;
+    private final DeviceCertificateValidator validator;
 
-    public ProcessorAuthentication(DeviceRegistry devices, ChannelLog log, AuditTrail audit) {
+    public ProcessorAuthentication(DeviceRegistry devices, ChannelLog log, AuditTrail audit,
+            DeviceCertificateValidator validator) {
         this.devices = devices;
         this.log = log;
         this.audit = audit;
+        this.validator = validator;
+    }
+
+    /** Why an accepted channel's device is no longer trusted. */
+    public record Revoked(String code, String detail) {
+    }
+
+    /**
+     * Checks again, for an accepted channel, what may have changed since its handshake: the
+     * certificate chain (validity now, and the CRL, which is re-read when it changes) and the device
+     * registration (still registered, active, owned by the session's user). Delivery stages call
+     * this before they send anything, so revoking or disabling a device stops a delivery in progress.
+     *
+     * @return {@code null} if the device is still trusted, else why not
+     */
+    public Revoked recheck(ServerChannel channel) {
+        try {
+            validator.validate(channel.peerChain());
+        } catch (DeviceCertificateException e) {
+            return new Revoked(e.reason().code(), e.getMessage());
+        }
+        Optional<DeviceRegistry.Device> device = devices.find(channel.deviceId());
+        if (device.isEmpty()) {
+            return new Revoked("device-unknown", "device " + channel.deviceId() + " is no longer registered");
+        }
+        if (!device.get().active()) {
+            return new Revoked("device-disabled", "device " + channel.deviceId() + " is disabled");
+        }
+        if (!device.get().ownerUserId().equals(channel.userId())) {
+            return new Revoked("device-not-owned", "device " + channel.deviceId()
+                    + " is no longer registered to the user of this session");
+        }
+        return null;
     }
 
     public void authenticate(Exchange exchange) {

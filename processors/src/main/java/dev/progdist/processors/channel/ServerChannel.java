@@ -2,9 +2,12 @@ package dev.progdist.processors.channel;
 
 import dev.progdist.protocol.tls.SecureChannel;
 import dev.progdist.protocol.tls.TlsEndpoint;
+import dev.progdist.processors.delivery.ServerDelivery;
 import dev.progdist.processors.pki.DeviceCertificateException;
+import dev.progdist.protocol.wire.TrpStatus;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -28,6 +31,8 @@ public final class ServerChannel {
     private String refusalCode;
     private String refusalDetail;
     private boolean helloReceived;
+    private List<TrpStatus.InstalledProgram> installed = List.of();
+    private ServerDelivery delivery;
     private boolean finished;
 
     private final AtomicBoolean busy = new AtomicBoolean();
@@ -146,6 +151,42 @@ public final class ServerChannel {
 
     void helloReceived(boolean value) {
         helloReceived = value;
+    }
+
+    /** What the TRP said it has installed, in its Hello. */
+    public List<TrpStatus.InstalledProgram> installed() {
+        return installed;
+    }
+
+    void installed(List<TrpStatus.InstalledProgram> programs) {
+        installed = List.copyOf(programs);
+    }
+
+    /** The delivery in progress (or last finished) on this channel, or {@code null}. */
+    public ServerDelivery delivery() {
+        return delivery;
+    }
+
+    /** Starts tracking {@code d}; only once no other delivery is in progress. */
+    public void delivery(ServerDelivery d) {
+        if (delivery != null && delivery.phase() != ServerDelivery.Phase.DONE) {
+            throw new IllegalStateException("a delivery is already in progress on this channel");
+        }
+        delivery = d;
+    }
+
+    /** The certificate chain the TRP presented (leaf first), once the handshake is done. */
+    public List<X509Certificate> peerChain() {
+        try {
+            java.security.cert.Certificate[] chain = channel.tls().session().getPeerCertificates();
+            List<X509Certificate> out = new java.util.ArrayList<>();
+            for (java.security.cert.Certificate c : chain) {
+                out.add((X509Certificate) c);
+            }
+            return out;
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            return List.of();
+        }
     }
 
     /** True once the outcome of this channel has been recorded; it accepts nothing more. */

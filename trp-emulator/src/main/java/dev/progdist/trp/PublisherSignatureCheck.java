@@ -1,0 +1,83 @@
+package dev.progdist.trp;
+
+import dev.progdist.protocol.keys.CertificateProfile;
+import dev.progdist.protocol.program.ProgramStatement;
+import java.io.ByteArrayInputStream;
+import java.security.GeneralSecurityException;
+import java.security.Signature;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import org.bouncycastle.asn1.x500.X500Name;
+
+/**
+ * The TRP's check of a program's publisher signature, made before the program is installed. The
+ * publisher certificate travels with the delivery; the TRP accepts it only if it chains to the
+ * distribution CA given to the TRP at manufacture, is valid now, is for code signing and names the
+ * progdist publisher. The signature must then verify over the {@link ProgramStatement} built from
+ * what the TRP itself decrypted (its digest and size), so the server cannot swap bytes under a
+ * valid signature. Fails closed with {@link TrpRefusal} {@code publisher-signature-invalid} or
+ * {@code publisher-certificate-invalid}.
+ */
+final class PublisherSignatureCheck {
+
+    private static final String CODE_SIGNING = "1.3.6.1.5.5.7.3.3";
+    private static final int MAX_SIGNATURE_BYTES = 512;
+
+    private final X509Certificate distributionCa;
+
+    PublisherSignatureCheck(X509Certificate distributionCa) {
+        this.distributionCa = distributionCa;
+    }
+
+    /** Validates the publisher certificate (base64 DER); returns it. */
+    X509Certificate publisher(String certificateBase64) {
+        try {
+            X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(Base64.getDecoder().decode(certificateBase64)));
+            PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(distributionCa, null)));
+            params.setRevocationEnabled(false); // the distribution CA publishes no CRL for its publisher key
+            params.setDate(new Date());
+            CertPathValidator.getInstance("PKIX").validate(
+                    CertificateFactory.getInstance("X.509").generateCertPath(List.of(cert)), params);
+            List<String> eku = cert.getExtendedKeyUsage();
+            X500Name subject = X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
+            if (eku == null || !eku.contains(CODE_SIGNING)
+                    || !subject.equals(CertificateProfile.name(CertificateProfile.PUBLISHER_SUBJECT))) {
+                throw new TrpRefusal("publisher-certificate-invalid",
+                        "the delivery's publisher certificate is not the progdist publisher's code-signing certificate");
+            }
+            return cert;
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            throw new TrpRefusal("publisher-certificate-invalid",
+                    "the delivery's publisher certificate does not chain to the distribution CA", e);
+        }
+    }
+
+    /** Verifies {@code signatureBase64} over {@code statement} with {@code publisher}'s key. */
+    void verify(X509Certificate publisher, ProgramStatement statement, String signatureBase64) {
+        boolean ok;
+        try {
+            byte[] signature = Base64.getDecoder().decode(signatureBase64);
+            if (signature.length > MAX_SIGNATURE_BYTES) {
+                throw new IllegalArgumentException("too long");
+            }
+            Signature verifier = Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
+            verifier.initVerify(publisher.getPublicKey());
+            verifier.update(statement.signedBytes());
+            ok = verifier.verify(signature);
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            ok = false;
+        }
+        if (!ok) {
+            throw new TrpRefusal("publisher-signature-invalid",
+                    "the publisher signature does not match the program as decrypted");
+        }
+    }
+}
