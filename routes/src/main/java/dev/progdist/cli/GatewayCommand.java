@@ -1,5 +1,7 @@
 package dev.progdist.cli;
 
+import dev.progdist.protocol.program.EnvelopeMode;
+import dev.progdist.protocol.program.ProgramVersions;
 import dev.progdist.gateway.ChannelRelay;
 import dev.progdist.gateway.Credentials;
 import dev.progdist.gateway.DeviceBus;
@@ -19,7 +21,7 @@ import picocli.CommandLine.Option;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
         description = "The client gateway: the device's untrusted host, which logs in and relays.",
         subcommands = {GatewayCommand.Login.class, GatewayCommand.Status.class, GatewayCommand.Connect.class,
-            GatewayCommand.Run.class})
+            GatewayCommand.Fetch.class, GatewayCommand.Run.class})
 final class GatewayCommand {
 
     /** Options every gateway command shares. */
@@ -123,6 +125,60 @@ final class GatewayCommand {
                 exit[0] = o.authenticated() ? 0 : 3;
             });
             return exit[0];
+        }
+    }
+
+    @Command(name = "fetch", mixinStandardHelpOptions = true,
+            description = "Log in, open the second path to a TRP and have it fetch a program: the server encrypts it "
+                    + "for that TRP, the gateway relays ciphertext, the TRP installs it and signs a receipt. "
+                    + "Exits 3 when the delivery is refused or fails.")
+    static final class Fetch implements Callable<Integer> {
+        @Mixin
+        GatewayOptions options;
+
+        @Option(names = "--device", required = true, description = "device ID of the TRP")
+        String device;
+
+        @Option(names = "--program", required = true, description = "program ID")
+        String program;
+
+        @Option(names = "--version", paramLabel = "V", description = "version (default: the latest published)")
+        String version;
+
+        @Option(names = "--mode", paramLabel = "MODE",
+                description = "direct or wrapped (default: the program's, else the server's default)")
+        String mode;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!ProgramVersions.isProgramId(program)) {
+                throw new IllegalArgumentException("--program must match " + ProgramVersions.PROGRAM_ID_PATTERN);
+            }
+            if (version != null && !ProgramVersions.isVersion(version)) {
+                throw new IllegalArgumentException("--version must match " + ProgramVersions.VERSION_PATTERN);
+            }
+            String parsedMode = mode == null ? null : EnvelopeMode.parse(mode).label();
+            int[] exit = {0};
+            options.once(registry -> {
+                ChannelRelay.Outcome o = registry.lookupByNameAndType("channelRelay", ChannelRelay.class)
+                        .fetch(device, new ChannelRelay.Fetch(program, version, parsedMode));
+                printDelivery(device, program, o);
+                exit[0] = o.installed() ? 0 : 3;
+            });
+            return exit[0];
+        }
+    }
+
+    static void printDelivery(String device, String program, ChannelRelay.Outcome o) {
+        Map<String, String> r = o.trpReport();
+        if (o.installed()) {
+            System.out.println("Installed " + r.get("progdistProgram") + " " + r.get("progdistVersion") + " ("
+                    + r.get("progdistMode") + ") on TRP " + device + "; program SHA-256 " + r.get("progdistProgramSha256")
+                    + "; receipt signed by the TRP and verified by the server (" + o.rounds() + " relay rounds)");
+        } else {
+            String detail = r.getOrDefault("progdistChannelDetail", "");
+            System.out.println("Delivery of " + program + " to TRP " + device + " FAILED: "
+                    + (o.code() == null ? "unknown" : o.code()) + (detail.isEmpty() ? "" : " (" + detail + ")"));
         }
     }
 
