@@ -15,14 +15,23 @@ import dev.progdist.processors.channel.ProcessorAuthentication;
 import dev.progdist.processors.channel.ServerChannelTls;
 import dev.progdist.processors.http.ProblemResponder;
 import dev.progdist.processors.pki.DeviceCertificateValidator;
+import dev.progdist.processors.program.BlobStore;
+import dev.progdist.processors.program.DeliveryLedger;
+import dev.progdist.processors.program.Entitlements;
+import dev.progdist.processors.program.ProgramAdministration;
+import dev.progdist.processors.program.ProgramCatalog;
 import dev.progdist.processors.store.AuditLog;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.bus.EmbeddedBroker;
+import dev.progdist.protocol.keys.Fingerprints;
+import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.keys.SecretSource;
 import jakarta.jms.ConnectionFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
@@ -44,7 +53,11 @@ import org.springframework.jms.connection.CachingConnectionFactory;
  * refer to by name. Settings come from Camel's properties (see {@code server.properties}).
  *
  * <p>Beans bound here: {@code database}, {@code auditLog}, {@code auditTrail},
- * {@code userAuthentication}, {@code userAdministration}, {@code problemResponder}, {@code serverHealth}, {@code clock}.
+ * {@code userAuthentication}, {@code userAdministration}, {@code problemResponder}, {@code serverHealth}, {@code clock};
+ * second path: {@code deviceRegistry}, {@code channelLog}, {@code innerChannel}, {@code processorAuthentication},
+ * {@code deviceAdministration}; programs: {@code blobStore}, {@code programCatalog}, {@code entitlements},
+ * {@code deliveryLedger}, {@code programAdministration} and {@code publisherPublicKey} (the key of
+ * {@code pki/publisher.crt}, for the publishing route's {@code crypto:verify} step).
  * A test may bind its own {@code clock} before start to control time.
  */
 public class ServerConfiguration implements CamelConfiguration {
@@ -123,6 +136,21 @@ public class ServerConfiguration implements CamelConfiguration {
                 ServerChannelTls.fromHome(home), DeviceCertificateValidator.forHome(home, clock), channelLog, clock));
         bind(context, "processorAuthentication", new ProcessorAuthentication(devices, channelLog, auditTrail));
         bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail));
+
+        // programs
+        X509Certificate publisher = publisherCertificate(home);
+        BlobStore blobs = BlobStore.forHome(home);
+        ProgramCatalog catalog = new ProgramCatalog(database, blobs, clock);
+        Entitlements entitlements = new Entitlements(database, clock);
+        DeliveryLedger ledger = new DeliveryLedger(database, clock);
+        context.getRegistry().bind("publisherPublicKey", PublicKey.class, publisher.getPublicKey());
+        bind(context, "blobStore", blobs);
+        bind(context, "programCatalog", catalog);
+        bind(context, "entitlements", entitlements);
+        bind(context, "deliveryLedger", ledger);
+        bind(context, "programAdministration", new ProgramAdministration(catalog, entitlements, ledger, auditTrail,
+                Fingerprints.sha256(publisher), Long.parseLong(prop(pc, "progdist.program.max-size", "4294967296"))));
+
         String port = prop(pc, "progdist.server.port", "8443");
         String bind = prop(pc, "progdist.server.bind", "");
         context.addStartupListener(new org.apache.camel.StartupListener() {
@@ -168,6 +196,29 @@ public class ServerConfiguration implements CamelConfiguration {
         tls.setSecureSocketProtocols(protocols);
         tls.setServerParameters(server);
         return tls;
+    }
+
+    /**
+     * The publisher's certificate made by {@code pki init}: programs must be signed by its key. It
+     * must be issued by the distribution CA ({@code pki/distribution-ca.crt}) for code signing.
+     */
+    static X509Certificate publisherCertificate(Home home) {
+        Path pem = home.pkiDir().resolve("publisher.crt");
+        Path ca = home.pkiDir().resolve("distribution-ca.crt");
+        if (!Files.isRegularFile(pem) || !Files.isRegularFile(ca)) {
+            throw new IllegalStateException("no publisher certificate at " + pem + ": run './progdist pki init' first");
+        }
+        X509Certificate publisher = Pem.readCertificate(pem);
+        try {
+            publisher.verify(Pem.readCertificate(ca).getPublicKey());
+            if (publisher.getExtendedKeyUsage() == null
+                    || !publisher.getExtendedKeyUsage().contains("1.3.6.1.5.5.7.3.3")) {
+                throw new IllegalStateException(pem + " is not a code-signing certificate");
+            }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(pem + " is not issued by the distribution CA " + ca, e);
+        }
+        return publisher;
     }
 
     private static void bind(CamelContext context, String name, Object bean) {

@@ -5,6 +5,7 @@ import static dev.progdist.protocol.channel.ChannelCodecException.FRAME_TOO_LARG
 import static dev.progdist.protocol.channel.ChannelCodecException.FRAME_TRUNCATED;
 import static dev.progdist.protocol.channel.ChannelCodecException.FRAME_TYPE;
 import static dev.progdist.protocol.channel.ChannelCodecException.FRAME_VERSION;
+import static dev.progdist.protocol.channel.ChannelCodecException.PAYLOAD_INVALID;
 
 import java.util.Objects;
 
@@ -21,16 +22,19 @@ import java.util.Objects;
  *      1     1  magic 0x44 ('D')
  *      2     1  version, unsigned: 0x01
  *      3     1  type, unsigned: the code of a {@link MessageType} (0x01 Hello, 0x02 HelloAck,
- *               0x03 Error, 0x04 Close; 0x10-0x14 reserved; everything else unassigned)
- *      4     4  payload length, unsigned 32-bit big-endian, at most the type's
- *               {@link MessageType#maxPayload()}
+ *               0x03 Error, 0x04 Close, 0x10 Fetch, 0x11 DeliveryStart, 0x12 DeliveryChunk,
+ *               0x13 DeliveryEnd, 0x14 Receipt, 0x15 DeliveryAck; everything else unassigned)
+ *      4     4  payload length, unsigned 32-bit big-endian, from the type's
+ *               {@link MessageType#minPayload()} to its {@link MessageType#maxPayload()}
  *      8     n  payload: n bytes as declared
  * </pre>
- * Example: Close is {@code 50 44 01 04 00 00 00 00}. The payload of Hello, HelloAck and Error is
- * one JSON object in UTF-8 (no byte order mark, nothing after it, no duplicate keys), exactly the
- * fields of the record, all present, all strings, none null; see {@link ChannelMessage} for the value
- * rules. Close has an empty payload. The reserved DeliveryChunk type (0x12) will carry raw bytes,
- * which this length-prefixed format allows: nothing in a payload is interpreted by the framing.
+ * Example: Close is {@code 50 44 01 04 00 00 00 00}. The payload of every type but Close and
+ * DeliveryChunk is one JSON object in UTF-8 (no byte order mark, nothing after it, no duplicate
+ * keys), exactly the fields of the record, all present, none null, strings as JSON strings and sizes
+ * as JSON integers; see {@link ChannelMessage} for the value rules. Close has an empty payload.
+ * DeliveryChunk carries 1 to {@value ChannelMessage#MAX_CHUNK} raw bytes, which this
+ * length-prefixed format allows: nothing in a payload is interpreted by the framing. A full
+ * DeliveryChunk frame is 16384 bytes, the plaintext of exactly one TLS record.
  *
  * <p>There is no checksum or sequence number: TLS provides integrity and order.
  */
@@ -92,7 +96,7 @@ public final class ChannelCodec {
      * {@link #finish()} (or check {@link #hasPartialFrame()}) to detect a truncated frame.
      *
      * <p>Checks happen as early as the bytes allow: the magic on the first byte, the version on the
-     * third, the type on the fourth, the declared length against the type's maximum on the eighth,
+     * third, the type on the fourth, the declared length against the type's range on the eighth,
      * all before the payload is buffered, and by {@code feed} itself for the frame in progress. The
      * decoder holds at most the frame in progress (header + that type's maximum payload) plus one
      * feed beyond it: never more than {@link #MAX_BUFFERED} bytes.
@@ -225,15 +229,16 @@ public final class ChannelCodec {
             }
             int code = buf[start + 3] & 0xff;
             MessageType type = MessageType.fromCode(code).orElseThrow(() -> new ChannelCodecException(FRAME_TYPE,
-                    MessageType.isReserved(code)
-                            ? String.format("message type 0x%02x (%s) is reserved but not supported in version %d",
-                                    code, MessageType.reservedLabel(code), VERSION)
-                            : String.format("unknown message type 0x%02x", code)));
+                    String.format("unknown message type 0x%02x", code)));
             if (n >= HEADER_SIZE) {
                 long len = declaredLength();
                 if (len > type.maxPayload()) {
                     throw new ChannelCodecException(FRAME_TOO_LARGE, type.label() + ": declared payload length "
                             + len + " exceeds the maximum of " + type.maxPayload());
+                }
+                if (len < type.minPayload()) {
+                    throw new ChannelCodecException(PAYLOAD_INVALID, type.label() + ": declared payload length "
+                            + len + " is below the minimum of " + type.minPayload());
                 }
             }
             return type;

@@ -15,15 +15,16 @@ package dev.progdist.protocol.channel;
  * <tr><th>code</th><th>meaning</th></tr>
  * <tr><td>{@code frame-magic}</td><td>the frame does not start with {@code 0x50 0x44} ("PD")</td></tr>
  * <tr><td>{@code frame-version}</td><td>frame version other than {@value ChannelCodec#VERSION}</td></tr>
- * <tr><td>{@code frame-type}</td><td>type code unknown, or reserved but not implemented</td></tr>
+ * <tr><td>{@code frame-type}</td><td>type code unknown (unassigned)</td></tr>
  * <tr><td>{@code frame-too-large}</td><td>declared (or, when encoding, actual) payload length above the
  * type's maximum</td></tr>
  * <tr><td>{@code frame-truncated}</td><td>the stream ended inside a frame ({@link ChannelCodec.Decoder#finish()})</td></tr>
  * <tr><td>{@code payload-malformed}</td><td>the payload cannot be read as this type's JSON object: not
  * UTF-8, not JSON, trailing data, duplicate key, not an object, unknown field, missing or null field,
- * wrong JSON type</td></tr>
+ * wrong JSON type (including a fraction or a string where an integer belongs)</td></tr>
  * <tr><td>{@code payload-invalid}</td><td>the message is well formed but a value breaks a rule (device ID,
- * length, alphabet, list size); when encoding, also a missing ({@code null}) field</td></tr>
+ * length, alphabet, base64, digest, size range, list size); an empty DeliveryChunk, refused from the
+ * header; when encoding, also a missing ({@code null}) field</td></tr>
  * </table>
  */
 public class ChannelCodecException extends RuntimeException {

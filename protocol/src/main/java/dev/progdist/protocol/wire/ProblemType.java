@@ -25,6 +25,13 @@ public enum ProblemType {
     CONFLICT("conflict", 409, "The resource already exists"),
     CHANNEL_BUSY("channel-busy", 409, "Another request of this session's second path is in progress"),
     TOO_MANY_CHANNELS("too-many-channels", 503, "The server has too many open second paths: retry later"),
+    PROGRAM_EXISTS("program-exists", 409, "This program version is already published"),
+    PUBLISHER_SIGNATURE_INVALID("publisher-signature-invalid", 400,
+            "The publisher signature does not verify for this program statement"),
+    PROGRAM_DIGEST_MISMATCH("program-digest-mismatch", 400,
+            "The uploaded bytes do not match the signed SHA-256 and size"),
+    LENGTH_REQUIRED("length-required", 411, "This upload needs a Content-Length header"),
+    NOT_ENTITLED("not-entitled", 403, "The user is not entitled to this program"),
     INTERNAL_ERROR("internal-error", 500, "The server failed to handle the request");
 
     public static final String MEDIA_TYPE = "application/problem+json";

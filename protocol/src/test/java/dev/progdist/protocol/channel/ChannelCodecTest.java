@@ -76,12 +76,21 @@ class ChannelCodecTest {
 
     @Test
     void typeTableIsStable() {
-        assertThat(MessageType.values()).extracting(MessageType::code).containsExactly(1, 2, 3, 4);
-        assertThat(MessageType.values()).extracting(MessageType::maxPayload).containsExactly(65536, 1024, 4096, 0);
+        assertThat(MessageType.values()).extracting(MessageType::code)
+                .containsExactly(1, 2, 3, 4, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15);
+        assertThat(MessageType.values()).extracting(MessageType::maxPayload)
+                .containsExactly(65536, 1024, 4096, 0, 1024, 8192, 16376, 256, 4096, 256);
+        assertThat(MessageType.values()).extracting(MessageType::minPayload)
+                .containsExactly(0, 0, 0, 0, 0, 0, 1, 0, 0, 0);
+        assertThat(MessageType.values()).extracting(MessageType::label).containsExactly("hello", "hello-ack", "error",
+                "close", "fetch", "delivery-start", "delivery-chunk", "delivery-end", "receipt", "delivery-ack");
+        // a full DeliveryChunk frame is exactly one TLS record of plaintext
+        assertThat(ChannelCodec.HEADER_SIZE + MessageType.DELIVERY_CHUNK.maxPayload()).isEqualTo(16384);
+        assertThat(MessageType.DELIVERY_CHUNK.maxPayload()).isEqualTo(ChannelMessage.MAX_CHUNK);
         assertThat(MessageType.fromCode(0)).isEmpty();
-        assertThat(MessageType.fromCode(0x12)).isEmpty();
-        assertThat(IntStream.rangeClosed(0x10, 0x14)).allMatch(MessageType::isReserved);
-        assertThat(MessageType.isReserved(0x04)).isFalse();
+        assertThat(MessageType.fromCode(0x05)).isEmpty();
+        assertThat(MessageType.fromCode(0x16)).isEmpty();
+        assertThat(MessageType.fromCode(0x112)).contains(MessageType.DELIVERY_CHUNK); // taken as an unsigned byte
         for (ChannelMessage m : ALL) {
             assertThat(MessageType.fromCode(m.type().code())).contains(m.type());
         }
@@ -132,7 +141,8 @@ class ChannelCodecTest {
     @Test
     void oversizedDeclaredLengthIsRefusedFromTheHeaderAlone() {
         long[][] cases = {{0x01, 65537}, {0x02, 1025}, {0x03, 4097}, {0x04, 1}, {0x01, 0xFFFFFFFFL},
-            {0x01, 0x80000000L}};
+            {0x01, 0x80000000L}, {0x10, 1025}, {0x11, 8193}, {0x12, 16377}, {0x13, 257}, {0x14, 4097},
+            {0x15, 257}, {0x12, 65536}, {0x12, 0xFFFFFFFFL}};
         for (long[] c : cases) {
             ChannelCodec.Decoder d = new ChannelCodec.Decoder();
             byte[] header = header(0x50, 0x44, 1, (int) c[0], c[1]);
@@ -167,8 +177,8 @@ class ChannelCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0x00, 0x05, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x7f, 0x80, 0xff})
-    void unknownOrReservedTypeIsRefusedAtTheTypeByte(int type) {
+    @ValueSource(ints = {0x00, 0x05, 0x0f, 0x16, 0x17, 0x7f, 0x80, 0xff})
+    void unknownTypeIsRefusedAtTheTypeByte(int type) {
         ChannelCodec.Decoder d = new ChannelCodec.Decoder();
         byte[] h = header(0x50, 0x44, 1, type, 0);
         d.feed(h, 0, 3);
@@ -177,10 +187,10 @@ class ChannelCodecTest {
     }
 
     @Test
-    void reservedTypeIsNamedInTheMessage() {
+    void unknownTypeIsNamedInTheMessage() {
         ChannelCodec.Decoder d = new ChannelCodec.Decoder();
-        assertThatThrownBy(() -> d.feed(header(0x50, 0x44, 1, 0x12, 0)))
-                .hasMessageContaining("0x12").hasMessageContaining("delivery-chunk").hasMessageContaining("reserved");
+        assertThatThrownBy(() -> d.feed(header(0x50, 0x44, 1, 0x16, 0)))
+                .hasMessage("unknown message type 0x16");
     }
 
     @Test

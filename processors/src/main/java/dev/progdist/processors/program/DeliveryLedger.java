@@ -1,0 +1,199 @@
+package dev.progdist.processors.program;
+
+import dev.progdist.processors.store.Database;
+import dev.progdist.processors.store.StoreException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The ledger of deliveries ({@code deliveries}): one row per attempt to deliver a program to a
+ * device, from the request to its end.
+ *
+ * <pre>
+ * requested ──sending()──► sending ──installed()──► installed
+ *     │                       │
+ *     └──────failed()─────────┴──────────────────► failed
+ * </pre>
+ *
+ * Every transition is one {@code UPDATE ... WHERE outcome = ...}, so two concurrent transitions
+ * of one row cannot both win and a finished row ({@code installed} or {@code failed}) never
+ * changes again.
+ */
+public class DeliveryLedger {
+
+    /** One delivery. {@code mode} is the requested mode until {@code sending}, then the mode used. */
+    public record Delivery(String deliveryId, String sessionId, String userId, String deviceId, String programId,
+            String requestedVersion, String version, String mode, String programSha256, String envelopeSha256,
+            Long envelopeSize, String serverNonce, String outcome, String reasonCode, String reasonDetail,
+            Instant requestedAt, Instant finishedAt) {
+    }
+
+    /** Longest {@code reason_detail} kept; longer details are cut. */
+    public static final int MAX_DETAIL = 1000;
+
+    private static final String COLUMNS = "delivery_id, session_id, user_id, device_id, program_id, "
+            + "requested_version, version, mode, program_sha256, envelope_sha256, envelope_size, server_nonce, "
+            + "outcome, reason_code, reason_detail, requested_at, finished_at";
+
+    private final Database database;
+    private final Clock clock;
+
+    public DeliveryLedger(Database database, Clock clock) {
+        this.database = database;
+        this.clock = clock;
+    }
+
+    /** Records a new request (outcome {@code requested}) and returns its delivery ID (a random UUID). */
+    public String open(String sessionId, String userId, String deviceId, String programId, String requestedVersion,
+            String requestedMode) {
+        String id = UUID.randomUUID().toString();
+        try (Connection c = database.connection();
+                PreparedStatement ps = c.prepareStatement("INSERT INTO deliveries (delivery_id, session_id, user_id, "
+                        + "device_id, program_id, requested_version, mode, outcome, requested_at) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?)")) {
+            ps.setString(1, id);
+            ps.setString(2, sessionId);
+            ps.setString(3, userId);
+            ps.setString(4, deviceId);
+            ps.setString(5, programId);
+            ps.setString(6, requestedVersion);
+            ps.setString(7, requestedMode);
+            ps.setObject(8, Database.timestamp(clock.instant()));
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot record delivery request", e);
+        }
+        return id;
+    }
+
+    /**
+     * {@code requested} → {@code sending}: the version, mode and sizes chosen for the envelope.
+     *
+     * @throws IllegalStateException if the delivery is not {@code requested}
+     */
+    public void sending(String deliveryId, String version, String mode, String programSha256, long envelopeSize,
+            String serverNonce) {
+        int n = update("UPDATE deliveries SET outcome = 'sending', version = ?, mode = ?, program_sha256 = ?, "
+                + "envelope_size = ?, server_nonce = ? WHERE delivery_id = ? AND outcome = 'requested'", ps -> {
+                    ps.setString(1, version);
+                    ps.setString(2, mode);
+                    ps.setString(3, programSha256);
+                    ps.setLong(4, envelopeSize);
+                    ps.setString(5, serverNonce);
+                    ps.setString(6, deliveryId);
+                });
+        if (n != 1) {
+            throw notIn(deliveryId, "requested");
+        }
+    }
+
+    /**
+     * {@code sending} → {@code installed}, with the TRP's receipt; sets {@code finished_at}.
+     *
+     * @throws IllegalStateException if the delivery is not {@code sending}
+     */
+    public void installed(String deliveryId, String envelopeSha256, String receiptSignature) {
+        int n = update("UPDATE deliveries SET outcome = 'installed', envelope_sha256 = ?, receipt_signature = ?, "
+                + "finished_at = ? WHERE delivery_id = ? AND outcome = 'sending'", ps -> {
+                    ps.setString(1, envelopeSha256);
+                    ps.setString(2, receiptSignature);
+                    ps.setObject(3, Database.timestamp(clock.instant()));
+                    ps.setString(4, deliveryId);
+                });
+        if (n != 1) {
+            throw notIn(deliveryId, "sending");
+        }
+    }
+
+    /**
+     * Any unfinished delivery → {@code failed} with a reason ({@code detail} cut to
+     * {@value #MAX_DETAIL} characters); sets {@code finished_at}. A finished or unknown delivery is
+     * left as it is.
+     */
+    public void failed(String deliveryId, String code, String detail) {
+        String cut = detail == null || detail.length() <= MAX_DETAIL ? detail : detail.substring(0, MAX_DETAIL);
+        update("UPDATE deliveries SET outcome = 'failed', reason_code = ?, reason_detail = ?, finished_at = ? "
+                + "WHERE delivery_id = ? AND outcome IN ('requested', 'sending')", ps -> {
+                    ps.setString(1, code);
+                    ps.setString(2, cut);
+                    ps.setObject(3, Database.timestamp(clock.instant()));
+                    ps.setString(4, deliveryId);
+                });
+    }
+
+    public Optional<Delivery> find(String deliveryId) {
+        List<Delivery> found = query(" WHERE delivery_id = ?", List.of(deliveryId), 1);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    /** Deliveries matching every non-null filter, newest request first, at most {@code limit}. */
+    public List<Delivery> list(String deviceId, String programId, String userId, int limit) {
+        StringBuilder where = new StringBuilder();
+        List<String> args = new ArrayList<>();
+        filter(where, args, "device_id", deviceId);
+        filter(where, args, "program_id", programId);
+        filter(where, args, "user_id", userId);
+        return query(where + " ORDER BY requested_at DESC, delivery_id", args, limit);
+    }
+
+    private static void filter(StringBuilder where, List<String> args, String column, String value) {
+        if (value != null) {
+            where.append(args.isEmpty() ? " WHERE " : " AND ").append(column).append(" = ?");
+            args.add(value);
+        }
+    }
+
+    private List<Delivery> query(String tail, List<String> args, int limit) {
+        try (Connection c = database.connection();
+                PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM deliveries" + tail)) {
+            for (int i = 0; i < args.size(); i++) {
+                ps.setString(i + 1, args.get(i));
+            }
+            ps.setMaxRows(Math.max(1, limit));
+            List<Delivery> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long size = rs.getLong(11);
+                    Long envelopeSize = rs.wasNull() ? null : size;
+                    OffsetDateTime finished = rs.getObject(17, OffsetDateTime.class);
+                    out.add(new Delivery(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
+                            rs.getString(10), envelopeSize, rs.getString(12), rs.getString(13), rs.getString(14),
+                            rs.getString(15), rs.getObject(16, OffsetDateTime.class).toInstant(),
+                            finished == null ? null : finished.toInstant()));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("cannot read deliveries", e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private int update(String sql, Binder binder) {
+        try (Connection c = database.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot update delivery", e);
+        }
+    }
+
+    private IllegalStateException notIn(String deliveryId, String expected) {
+        String actual = find(deliveryId).map(Delivery::outcome).orElse("unknown");
+        return new IllegalStateException("delivery " + deliveryId + " is " + actual + ", not " + expected);
+    }
+}
