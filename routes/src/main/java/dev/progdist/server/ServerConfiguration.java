@@ -15,6 +15,13 @@ import dev.progdist.processors.channel.ProcessorAuthentication;
 import dev.progdist.processors.channel.ServerChannelTls;
 import dev.progdist.processors.http.ProblemResponder;
 import dev.progdist.processors.pki.DeviceCertificateValidator;
+import dev.progdist.processors.delivery.DeliveryFailures;
+import dev.progdist.processors.delivery.DeliveryTransmitter;
+import dev.progdist.processors.delivery.EntitlementCheck;
+import dev.progdist.processors.delivery.KeyWrapping;
+import dev.progdist.processors.delivery.ProgramEncryption;
+import dev.progdist.processors.delivery.ProgramRequest;
+import dev.progdist.processors.delivery.ReceiptVerification;
 import dev.progdist.processors.program.BlobStore;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.program.Entitlements;
@@ -27,6 +34,7 @@ import dev.progdist.protocol.bus.EmbeddedBroker;
 import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.keys.SecretSource;
+import dev.progdist.protocol.program.EnvelopeMode;
 import jakarta.jms.ConnectionFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +65,9 @@ import org.springframework.jms.connection.CachingConnectionFactory;
  * second path: {@code deviceRegistry}, {@code channelLog}, {@code innerChannel}, {@code processorAuthentication},
  * {@code deviceAdministration}; programs: {@code blobStore}, {@code programCatalog}, {@code entitlements},
  * {@code deliveryLedger}, {@code programAdministration} and {@code publisherPublicKey} (the key of
- * {@code pki/publisher.crt}, for the publishing route's {@code crypto:verify} step).
+ * {@code pki/publisher.crt}, for the {@code crypto:verify} steps of publishing and delivery); delivery
+ * stages: {@code programRequest}, {@code entitlementCheck}, {@code keyWrapping}, {@code programEncryption},
+ * {@code deliveryTransmitter}, {@code receiptVerification}, {@code deliveryFailures}.
  * A test may bind its own {@code clock} before start to control time.
  */
 public class ServerConfiguration implements CamelConfiguration {
@@ -125,18 +135,6 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "userAdministration", new UserAdministration(users, auditTrail));
         bind(context, "problemResponder", new ProblemResponder());
 
-        // second path
-        DeviceRegistry devices = new DeviceRegistry(database, clock);
-        ChannelLog channelLog = new ChannelLog(database, clock);
-        bind(context, "deviceRegistry", devices);
-        bind(context, "channelLog", channelLog);
-        bind(context, "innerChannel", new InnerChannel(
-                new ChannelRegistry(Integer.parseInt(prop(pc, "progdist.channel.max-open", "10000")),
-                        Duration.parse(prop(pc, "progdist.channel.idle-timeout", "PT2M")), clock),
-                ServerChannelTls.fromHome(home), DeviceCertificateValidator.forHome(home, clock), channelLog, clock));
-        bind(context, "processorAuthentication", new ProcessorAuthentication(devices, channelLog, auditTrail));
-        bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail));
-
         // programs
         X509Certificate publisher = publisherCertificate(home);
         BlobStore blobs = BlobStore.forHome(home);
@@ -150,6 +148,33 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "deliveryLedger", ledger);
         bind(context, "programAdministration", new ProgramAdministration(catalog, entitlements, ledger, auditTrail,
                 Fingerprints.sha256(publisher), Long.parseLong(prop(pc, "progdist.program.max-size", "4294967296"))));
+
+        // second path
+        DeviceRegistry devices = new DeviceRegistry(database, clock);
+        ChannelLog channelLog = new ChannelLog(database, clock);
+        DeviceCertificateValidator validator = DeviceCertificateValidator.forHome(home, clock);
+        bind(context, "deviceRegistry", devices);
+        bind(context, "channelLog", channelLog);
+        InnerChannel innerChannel = new InnerChannel(
+                new ChannelRegistry(Integer.parseInt(prop(pc, "progdist.channel.max-open", "10000")),
+                        Duration.parse(prop(pc, "progdist.channel.idle-timeout", "PT2M")), clock),
+                ServerChannelTls.fromHome(home), validator, channelLog, ledger, clock);
+        ProcessorAuthentication processorAuthentication = new ProcessorAuthentication(devices, channelLog, auditTrail,
+                validator);
+        bind(context, "innerChannel", innerChannel);
+        bind(context, "processorAuthentication", processorAuthentication);
+        bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail));
+
+        // delivery stages
+        bind(context, "programRequest", new ProgramRequest(ledger, catalog, processorAuthentication));
+        bind(context, "entitlementCheck", new EntitlementCheck(entitlements));
+        bind(context, "keyWrapping", new KeyWrapping(EnvelopeMode.parse(prop(pc, "progdist.delivery.default-mode",
+                "wrapped"))));
+        bind(context, "programEncryption", new ProgramEncryption(catalog, ledger, publisher));
+        bind(context, "deliveryTransmitter", new DeliveryTransmitter(
+                Integer.parseInt(prop(pc, "progdist.delivery.window", "1048576")), processorAuthentication));
+        bind(context, "receiptVerification", new ReceiptVerification(ledger, auditTrail));
+        bind(context, "deliveryFailures", new DeliveryFailures(innerChannel));
 
         String port = prop(pc, "progdist.server.port", "8443");
         String bind = prop(pc, "progdist.server.bind", "");

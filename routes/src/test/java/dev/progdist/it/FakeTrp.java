@@ -27,8 +27,19 @@ final class FakeTrp {
     record Result(String serverState, String serverCode, boolean helloAcked, List<ChannelMessage> received) {
     }
 
+    /** What the fake TRP sends in answer to one batch of the server's messages (maybe nothing). */
+    interface Script {
+        List<ChannelMessage> answer(List<ChannelMessage> fromServer);
+    }
+
     static Result connect(FirstPathClient client, SessionResponse session, String deviceId, KeyPair keys,
             List<X509Certificate> chain, X509Certificate trustedServerCa) throws Exception {
+        return converse(client, session, deviceId, keys, chain, trustedServerCa, batch -> List.of());
+    }
+
+    /** As {@link #connect}, then goes on talking as {@code script} says until either side stops. */
+    static Result converse(FirstPathClient client, SessionResponse session, String deviceId, KeyPair keys,
+            List<X509Certificate> chain, X509Certificate trustedServerCa, Script script) throws Exception {
         KeyStore ks = KeyStores.create();
         char[] pw = "fake".toCharArray();
         ks.setKeyEntry("k", keys.getPrivate(), pw, chain.toArray(X509Certificate[]::new));
@@ -83,14 +94,20 @@ final class FakeTrp {
         byte[] out = channel.drainOutbound();
         FirstPathClient.ChannelReply reply = null;
         List<ChannelMessage> received = new ArrayList<>();
-        for (int round = 0; round < 16 && out.length > 0; round++) {
+        for (int round = 0; round < 1024 && out.length > 0; round++) {
             reply = client.postChannel(session, out);
             if (reply.records().length == 0) {
                 break;
             }
-            received.addAll(channel.receive(reply.records()));
+            List<ChannelMessage> batch = channel.receive(reply.records());
+            received.addAll(batch);
             if (channel.tls().takeJustOpened() && channel.tls().state() == TlsEndpoint.State.OPEN) {
                 channel.send(new ChannelMessage.Hello(deviceId, List.of()));
+            }
+            if (channel.tls().state() == TlsEndpoint.State.OPEN && !batch.isEmpty()) {
+                for (ChannelMessage m : script.answer(batch)) {
+                    channel.send(m);
+                }
             }
             out = channel.drainOutbound();
         }

@@ -1,5 +1,9 @@
 package dev.progdist.it;
 
+import dev.progdist.processors.program.DeliveryLedger;
+import dev.progdist.processors.program.Entitlements;
+import dev.progdist.processors.program.ProgramCatalog;
+import dev.progdist.protocol.program.ProgramStatement;
 import dev.progdist.cli.TrpManufacturing;
 import dev.progdist.gateway.ChannelRelay;
 import dev.progdist.gateway.Credentials;
@@ -94,6 +98,37 @@ public final class Fleet implements AutoCloseable {
         try (Database db = Database.open(Database.defaultUrl(home), "", "", 1)) {
             new DeviceRegistry(db, Clock.systemUTC()).register(device, owner, "test");
         }
+    }
+
+    /** Publishes {@code content} as the publisher would: signed with the development PKI's publisher key. */
+    public ProgramCatalog.ProgramVersion publish(String programId, String version, byte[] content) throws Exception {
+        ProgramStatement statement = new ProgramStatement(programId, version, sha256(content), content.length);
+        java.security.Signature signer = java.security.Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
+        signer.initSign(publisherKey());
+        signer.update(statement.signedBytes());
+        String signature = java.util.Base64.getEncoder().encodeToString(signer.sign());
+        return serverBean("programCatalog", ProgramCatalog.class).publish(statement, signature,
+                dev.progdist.protocol.keys.Fingerprints.sha256(pki.publisherCertificate()), null, "test",
+                new java.io.ByteArrayInputStream(content));
+    }
+
+    public static String sha256(byte[] data) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+    }
+
+    public java.security.PrivateKey publisherKey() throws Exception {
+        var secrets = new dev.progdist.protocol.keys.SecretSource(home, Map.of());
+        return (java.security.PrivateKey) dev.progdist.protocol.keys.KeyStores.load(pki.publisherStore(),
+                secrets.get("publisher")).getKey(DevelopmentPki.PUBLISHER_ALIAS, secrets.get("publisher"));
+    }
+
+    public void grant(String programId, String user) {
+        serverBean("entitlements", Entitlements.class).grant(programId, user, "test");
+    }
+
+    /** The ledger rows of {@code device}, newest first as the ledger lists them. */
+    public java.util.List<DeliveryLedger.Delivery> deliveries(String device) {
+        return serverBean("deliveryLedger", DeliveryLedger.class).list(device, null, null, 100);
     }
 
     public <T> T serverBean(String name, Class<T> type) {
