@@ -29,6 +29,11 @@ import javax.net.ssl.TrustManagerFactory;
 public class FirstPathClient {
 
     private static final int MAX_RESPONSE_BYTES = 1024 * 1024;
+    /**
+     * A second-path answer carries at most one delivery window (the server's
+     * {@code progdist.delivery.window}, 1 MiB by default, at most 4 MiB) plus TLS record overhead.
+     */
+    public static final int MAX_CHANNEL_REPLY_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 
     private final URI server;
     private final HttpClient http;
@@ -107,8 +112,8 @@ public class FirstPathClient {
                 .header("Content-Type", "application/octet-stream")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(records))
                 .build();
-        HttpResponse<byte[]> response = exchange(request);
-        byte[] body = check(response, 200);
+        Reply response = exchange(request, MAX_CHANNEL_REPLY_BYTES);
+        byte[] body = check(response, 200, MAX_CHANNEL_REPLY_BYTES);
         return new ChannelReply(body, response.headers().firstValue("Progdist-Channel-State").orElse("unknown"),
                 response.headers().firstValue("Progdist-Channel-Code").orElse(null));
     }
@@ -126,13 +131,21 @@ public class FirstPathClient {
     }
 
     private byte[] send(HttpRequest request, int expectedStatus) {
-        return check(exchange(request), expectedStatus);
+        return check(exchange(request, MAX_RESPONSE_BYTES), expectedStatus, MAX_RESPONSE_BYTES);
     }
 
-    private HttpResponse<byte[]> exchange(HttpRequest request) {
-        HttpResponse<byte[]> response;
+    /** An answer whose body was read up to a limit (one byte more marks it as too large). */
+    private record Reply(int statusCode, java.net.http.HttpHeaders headers, byte[] body) {
+    }
+
+    /** Sends {@code request}; the body is read up to {@code limit} bytes, never more. */
+    private Reply exchange(HttpRequest request, int limit) {
+        Reply response;
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<java.io.InputStream> r = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            try (java.io.InputStream in = r.body()) {
+                response = new Reply(r.statusCode(), r.headers(), in.readNBytes(limit + 1));
+            }
         } catch (IOException e) {
             throw new FirstPathException("cannot reach " + server + ": " + describe(e), 0, null, e);
         } catch (InterruptedException e) {
@@ -142,9 +155,9 @@ public class FirstPathClient {
         return response;
     }
 
-    private byte[] check(HttpResponse<byte[]> response, int expectedStatus) {
+    private byte[] check(Reply response, int expectedStatus, int limit) {
         byte[] body = response.body();
-        if (body.length > MAX_RESPONSE_BYTES) {
+        if (body.length > limit) {
             throw new FirstPathException("the server's answer is too large", response.statusCode(), null, null);
         }
         if (response.statusCode() != expectedStatus) {

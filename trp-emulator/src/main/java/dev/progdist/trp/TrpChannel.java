@@ -120,7 +120,9 @@ public class TrpChannel {
             return; // a failure anywhere in these bytes voids the messages that came with them
         }
         for (ChannelMessage m : messages) {
-            if (channel.tls().state() != TlsEndpoint.State.OPEN) {
+            // messages that arrived before the server's close_notify are authentic: act on them (a
+            // Close after a Receipt says the server accepted it); after a failure nothing counts
+            if (channel.tls().state() == TlsEndpoint.State.FAILED) {
                 return;
             }
             handle(m);
