@@ -73,6 +73,21 @@ class DeliveryIntegrationTest {
         assertDelivered(RSA, "2.0", "direct", v2);
     }
 
+    @Test
+    void aProgramOfManyWindowsStreamsThroughAndIsInstalledIntact() throws Exception {
+        Path file = dir.resolve("many-windows.bin");
+        LargeProgramTest.writeRandom(file, 24L * 1024 * 1024 + 77);
+        fleet.publish("bulk", "1.0", file);
+        fleet.grant("bulk", "erin");
+        ChannelRelay.Outcome o = fleet.relayAs("erin", SECRET).fetch(EC, new ChannelRelay.Fetch("bulk", null, null));
+        assertThat(o.installed()).as(o.toString()).isTrue();
+        // the server's default mode, 1 MiB per relay round: 24+ windows plus handshake, fetch and receipt
+        assertThat(o.trpReport()).containsEntry("progdistMode", "wrapped");
+        assertThat(o.rounds()).isGreaterThan(25);
+        Path installed = new InstalledPrograms(fleet.home, EC).programFile("bulk").orElseThrow();
+        assertThat(Files.mismatch(installed, file)).isEqualTo(-1L);
+    }
+
     private void assertDelivered(String device, String version, String mode, byte[] published) throws Exception {
         ChannelRelay.Outcome o = fleet.relayAs("erin", SECRET).fetch(device, new ChannelRelay.Fetch("hello", version, mode));
 

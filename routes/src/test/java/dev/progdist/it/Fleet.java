@@ -112,6 +112,24 @@ public final class Fleet implements AutoCloseable {
                 new java.io.ByteArrayInputStream(content));
     }
 
+    /** As {@link #publish(String, String, byte[])}, streaming from {@code file} (for large programs). */
+    public ProgramCatalog.ProgramVersion publish(String programId, String version, Path file) throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        try (var in = new java.security.DigestInputStream(java.nio.file.Files.newInputStream(file), md)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+        ProgramStatement statement = new ProgramStatement(programId, version,
+                java.util.HexFormat.of().formatHex(md.digest()), java.nio.file.Files.size(file));
+        java.security.Signature signer = java.security.Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
+        signer.initSign(publisherKey());
+        signer.update(statement.signedBytes());
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+            return serverBean("programCatalog", ProgramCatalog.class).publish(statement,
+                    java.util.Base64.getEncoder().encodeToString(signer.sign()),
+                    dev.progdist.protocol.keys.Fingerprints.sha256(pki.publisherCertificate()), null, "test", in);
+        }
+    }
+
     public static String sha256(byte[] data) throws Exception {
         return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
     }
