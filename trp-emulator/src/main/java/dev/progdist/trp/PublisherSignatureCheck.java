@@ -4,7 +4,6 @@ import dev.progdist.protocol.keys.CertificateProfile;
 import dev.progdist.protocol.program.ProgramStatement;
 import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;
-import java.security.Signature;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateFactory;
 import java.security.cert.PKIXParameters;
@@ -28,7 +27,6 @@ import org.bouncycastle.asn1.x500.X500Name;
 final class PublisherSignatureCheck {
 
     private static final String CODE_SIGNING = "1.3.6.1.5.5.7.3.3";
-    private static final int MAX_SIGNATURE_BYTES = 512;
 
     private final X509Certificate distributionCa;
 
@@ -62,20 +60,7 @@ final class PublisherSignatureCheck {
 
     /** Verifies {@code signatureBase64} over {@code statement} with {@code publisher}'s key. */
     void verify(X509Certificate publisher, ProgramStatement statement, String signatureBase64) {
-        boolean ok;
-        try {
-            byte[] signature = Base64.getDecoder().decode(signatureBase64);
-            if (signature.length > MAX_SIGNATURE_BYTES) {
-                throw new IllegalArgumentException("too long");
-            }
-            Signature verifier = Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-            verifier.initVerify(publisher.getPublicKey());
-            verifier.update(statement.signedBytes());
-            ok = verifier.verify(signature);
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            ok = false;
-        }
-        if (!ok) {
+        if (!statement.isSignedBy(publisher.getPublicKey(), signatureBase64)) {
             throw new TrpRefusal("publisher-signature-invalid",
                     "the publisher signature does not match the program as decrypted");
         }

@@ -47,6 +47,26 @@ public record ProgramStatement(String programId, String version, String sha256, 
         return s != null && SHA256_HEX.matcher(s).matches();
     }
 
+    /**
+     * Whether {@code signatureBase64} is a valid {@value #SIGNATURE_ALGORITHM} signature of this
+     * statement by {@code publisherKey}. Fails closed: malformed base64 or DER, a wrong key type,
+     * or an oversized signature is simply {@code false}.
+     */
+    public boolean isSignedBy(java.security.PublicKey publisherKey, String signatureBase64) {
+        try {
+            byte[] signature = java.util.Base64.getDecoder().decode(signatureBase64);
+            if (signature.length > 512) {
+                return false;
+            }
+            java.security.Signature verifier = java.security.Signature.getInstance(SIGNATURE_ALGORITHM);
+            verifier.initVerify(publisherKey);
+            verifier.update(signedBytes());
+            return verifier.verify(signature);
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException | NullPointerException e) {
+            return false;
+        }
+    }
+
     /** The exact bytes the publisher signs and every verifier checks. */
     public byte[] signedBytes() {
         return ("progdist-program-statement-v1\n"
