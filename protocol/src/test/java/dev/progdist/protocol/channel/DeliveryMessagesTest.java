@@ -87,6 +87,12 @@ class DeliveryMessagesTest {
                 + "\"programSha256\":\"" + SHA_A + "\",\"envelopeSha256\":\"" + SHA_B + "\",\"serverNonce\":\"" + NONCE
                 + "\",\"signature\":\"QUJD\"}");
         assertPayload(new DeliveryAck(5), 0x15, "{\"received\":5}");
+        // the examples of docs/protocol.md
+        assertThat(HexFormat.of().formatHex(ChannelCodec.encode(new Fetch("hello-world", "", ""))))
+                .startsWith("5044011000000032");
+        assertThat(HexFormat.of().formatHex(ChannelCodec.encode(new DeliveryAck(1 << 20))))
+                .isEqualTo("5044011500000014" + HexFormat.of().formatHex(
+                        "{\"received\":1048576}".getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test
