@@ -4,13 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.progdist.protocol.channel.ChannelMessage.Close;
+import dev.progdist.protocol.channel.ChannelMessage.DeliveryAck;
+import dev.progdist.protocol.channel.ChannelMessage.DeliveryChunk;
+import dev.progdist.protocol.channel.ChannelMessage.DeliveryEnd;
+import dev.progdist.protocol.channel.ChannelMessage.DeliveryStart;
 import dev.progdist.protocol.channel.ChannelMessage.ErrorMessage;
+import dev.progdist.protocol.channel.ChannelMessage.Fetch;
 import dev.progdist.protocol.channel.ChannelMessage.Hello;
 import dev.progdist.protocol.channel.ChannelMessage.HelloAck;
+import dev.progdist.protocol.channel.ChannelMessage.Receipt;
 import dev.progdist.protocol.wire.TrpStatus.InstalledProgram;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -40,6 +47,12 @@ class ChannelCodecPropertiesTest {
 
     @Property
     void validMessagesRoundTrip(@ForAll("messages") ChannelMessage m) {
+        Statistics.label("type").collect(m.type());
+        Statistics.label("type").coverage(c -> {
+            for (MessageType t : ALL_TYPES) {
+                c.check(t).count(n -> n > 0);
+            }
+        });
         byte[] frame = ChannelCodec.encode(m);
         ChannelMessage decoded = decodeAll(frame, List.of(ChannelCodec.MAX_FEED)).messages().get(0);
         assertThat(decoded).isEqualTo(m);
@@ -55,6 +68,8 @@ class ChannelCodecPropertiesTest {
         assertThat(out.failure()).isNull();
         assertThat(out.messages()).isEqualTo(messages);
         assertThat(out.partial()).isFalse();
+        Statistics.label("has delivery").collect(messages.stream().anyMatch(m -> m.type().code() >= 0x10));
+        Statistics.label("has delivery").coverage(c -> c.check(true).percentage(p -> p > 50));
     }
 
     @Property
@@ -178,8 +193,13 @@ class ChannelCodecPropertiesTest {
     Arbitrary<ChannelMessage> messages() {
         return Arbitraries.frequencyOf(
                 Tuple.of(3, hellos()), Tuple.of(2, helloAcks()), Tuple.of(3, errors()),
-                Tuple.of(1, Arbitraries.just(new Close())));
+                Tuple.of(1, Arbitraries.just(new Close())), Tuple.of(2, fetches()), Tuple.of(2, deliveryStarts()),
+                Tuple.of(3, deliveryChunks()), Tuple.of(1, deliveryEnds()), Tuple.of(2, receipts()),
+                Tuple.of(1, deliveryAcks()));
     }
+
+    /** Each type, so a property can check that the generator reaches them all. */
+    private static final Set<MessageType> ALL_TYPES = Set.of(MessageType.values());
 
     @Provide
     Arbitrary<List<ChannelMessage>> messageLists() {
@@ -216,6 +236,73 @@ class ChannelCodecPropertiesTest {
             return b.toString();
         });
         return Combinators.combine(codes, text).as(ErrorMessage::new);
+    }
+
+    private static Arbitrary<ChannelMessage> fetches() {
+        Arbitrary<String> version = Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just("")),
+                Tuple.of(3, versions()));
+        return Combinators.combine(programIds(), version, Arbitraries.of("", "direct", "wrapped")).as(Fetch::new);
+    }
+
+    private static Arbitrary<ChannelMessage> deliveryStarts() {
+        return Combinators.combine(programIds(), versions(), Arbitraries.of("direct", "wrapped"), sizes(), sha256s(),
+                sizes(), base64(ChannelMessage.MAX_PUBLISHER_SIGNATURE), base64(ChannelMessage.MAX_PUBLISHER_CERTIFICATE))
+                .flatAs((id, v, mode, programSize, sha, envelopeSize, sig, cert) -> nonces().map(
+                        nonce -> new DeliveryStart(id, v, mode, programSize, sha, envelopeSize, sig, cert, nonce)));
+    }
+
+    private static Arbitrary<ChannelMessage> deliveryChunks() {
+        Arbitrary<Integer> length = Arbitraries.frequencyOf(
+                Tuple.of(4, Arbitraries.integers().between(1, 64)),
+                Tuple.of(2, Arbitraries.integers().between(65, ChannelMessage.MAX_CHUNK)),
+                Tuple.of(1, Arbitraries.just(ChannelMessage.MAX_CHUNK)));
+        return Combinators.combine(length, Arbitraries.longs()).as((n, seed) -> {
+            byte[] b = new byte[n];
+            new Random(seed).nextBytes(b);
+            return new DeliveryChunk(b);
+        });
+    }
+
+    private static Arbitrary<ChannelMessage> deliveryEnds() {
+        return sha256s().map(DeliveryEnd::new);
+    }
+
+    private static Arbitrary<ChannelMessage> receipts() {
+        return Combinators.combine(programIds(), versions(), sha256s(), sha256s(), nonces(),
+                base64(ChannelMessage.MAX_RECEIPT_SIGNATURE)).as(Receipt::new);
+    }
+
+    private static Arbitrary<ChannelMessage> deliveryAcks() {
+        return sizes().map(DeliveryAck::new);
+    }
+
+    private static Arbitrary<String> programIds() {
+        return token("._-", 64);
+    }
+
+    private static Arbitrary<String> versions() {
+        return token(".+_-", 64);
+    }
+
+    /** 0 to 2^40, with the edges often. */
+    private static Arbitrary<Long> sizes() {
+        return Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.longs().between(0, ChannelMessage.MAX_SIZE)),
+                Tuple.of(1, Arbitraries.of(0L, 1L, ChannelMessage.MAX_SIZE)));
+    }
+
+    private static Arbitrary<String> sha256s() {
+        return Arbitraries.strings().withChars("0123456789abcdef".toCharArray()).ofLength(64);
+    }
+
+    private static Arbitrary<String> nonces() {
+        return Arbitraries.bytes().array(byte[].class).ofSize(ChannelMessage.SERVER_NONCE_BYTES)
+                .map(b -> Base64.getUrlEncoder().withoutPadding().encodeToString(b));
+    }
+
+    /** Standard padded base64 of 1 to {@code maxBytes} bytes. */
+    private static Arbitrary<String> base64(int maxBytes) {
+        return Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(maxBytes)
+                .map(b -> Base64.getEncoder().encodeToString(b));
     }
 
     private static Arbitrary<String> deviceIds() {
@@ -283,12 +370,13 @@ class ChannelCodecPropertiesTest {
         Arbitrary<Integer> magic0 = Arbitraries.frequencyOf(Tuple.of(9, Arbitraries.just(0x50)), Tuple.of(1, anyByte));
         Arbitrary<Integer> magic1 = Arbitraries.frequencyOf(Tuple.of(9, Arbitraries.just(0x44)), Tuple.of(1, anyByte));
         Arbitrary<Integer> version = Arbitraries.frequencyOf(Tuple.of(9, Arbitraries.just(1)), Tuple.of(1, anyByte));
-        Arbitrary<Integer> type = Arbitraries.frequencyOf(Tuple.of(6, Arbitraries.of(1, 2, 3, 4)),
-                Tuple.of(1, Arbitraries.integers().between(0x10, 0x14)), Tuple.of(1, anyByte));
+        Arbitrary<Integer> type = Arbitraries.frequencyOf(Tuple.of(4, Arbitraries.of(1, 2, 3, 4)),
+                Tuple.of(4, Arbitraries.integers().between(0x10, 0x15)), Tuple.of(1, anyByte));
         Arbitrary<Long> length = Arbitraries.frequencyOf(
                 Tuple.of(4, Arbitraries.longs().between(0, 300)),
-                Tuple.of(3, Arbitraries.of(0L, 1L, 1023L, 1024L, 1025L, 4095L, 4096L, 4097L, 65535L, 65536L, 65537L,
-                        0x7fffffffL, 0x80000000L, 0xffffffffL)),
+                Tuple.of(3, Arbitraries.of(0L, 1L, 255L, 256L, 257L, 1023L, 1024L, 1025L, 4095L, 4096L, 4097L, 8191L,
+                        8192L, 8193L, 16375L, 16376L, 16377L, 65535L, 65536L, 65537L, 0x7fffffffL, 0x80000000L,
+                        0xffffffffL)),
                 Tuple.of(1, Arbitraries.longs().between(0, 0xffffffffL)));
         Arbitrary<Integer> fill = Arbitraries.frequencyOf(
                 Tuple.of(4, Arbitraries.integers().between(0, 300)),
@@ -317,7 +405,32 @@ class ChannelCodecPropertiesTest {
                         + ",\"userId\":" + ChannelCodecTest.jsonString(u) + "}"));
         Arbitrary<byte[]> error = Combinators.combine(any, any).as((c, m) -> frame(3,
                 "{\"code\":" + ChannelCodecTest.jsonString(c) + ",\"message\":" + ChannelCodecTest.jsonString(m) + "}"));
-        return Arbitraries.oneOf(hello, ack, error);
+        // the delivery types: strings arbitrary or plausible, sizes any JSON number
+        Arbitrary<String> text = Arbitraries.frequencyOf(Tuple.of(3, any), Tuple.of(1, sha256s()),
+                Tuple.of(1, nonces()), Tuple.of(1, base64(600)), Tuple.of(1, Arbitraries.of("", "direct", "wrapped")));
+        Arbitrary<String> number = Arbitraries.frequencyOf(
+                Tuple.of(3, sizes().map(String::valueOf)),
+                Tuple.of(1, Arbitraries.of("-1", "1099511627777", "1.5", "1e3", "-0", "99999999999999999999",
+                        "\"1\"", "true")));
+        Arbitrary<byte[]> fetch = Combinators.combine(text, text, text).as((p, v, m) -> frame(0x10,
+                "{\"programId\":" + q(p) + ",\"version\":" + q(v) + ",\"mode\":" + q(m) + "}"));
+        Arbitrary<byte[]> start = Combinators.combine(text, text, text, number, text, number, text, text)
+                .flatAs((p, v, m, ps, sha, es, sig, cert) -> text.map(nonce -> frame(0x11,
+                        "{\"programId\":" + q(p) + ",\"version\":" + q(v) + ",\"mode\":" + q(m)
+                                + ",\"programSize\":" + ps + ",\"programSha256\":" + q(sha) + ",\"envelopeSize\":" + es
+                                + ",\"publisherSignature\":" + q(sig) + ",\"publisherCertificate\":" + q(cert)
+                                + ",\"serverNonce\":" + q(nonce) + "}")));
+        Arbitrary<byte[]> end = text.map(e -> frame(0x13, "{\"envelopeSha256\":" + q(e) + "}"));
+        Arbitrary<byte[]> receipt = Combinators.combine(text, text, text, text, text, text).as((p, v, ps, es, n, sig) ->
+                frame(0x14, "{\"programId\":" + q(p) + ",\"version\":" + q(v) + ",\"programSha256\":" + q(ps)
+                        + ",\"envelopeSha256\":" + q(es) + ",\"serverNonce\":" + q(n) + ",\"signature\":" + q(sig)
+                        + "}"));
+        Arbitrary<byte[]> ackFrame = number.map(n -> frame(0x15, "{\"received\":" + n + "}"));
+        return Arbitraries.oneOf(hello, ack, error, fetch, start, end, receipt, ackFrame);
+    }
+
+    private static String q(String value) {
+        return ChannelCodecTest.jsonString(value);
     }
 
     private static byte[] frame(int type, String json) {
@@ -329,9 +442,12 @@ class ChannelCodecPropertiesTest {
         Arbitrary<String> tokens = Arbitraries.of("{", "}", "[", "]", ":", ",", " ", "\"deviceId\"", "\"installed\"",
                 "\"programId\"", "\"version\"", "\"sessionId\"", "\"userId\"", "\"code\"", "\"message\"",
                 "\"trp-1\"", "\"x y\"", "\"\"", "null", "true", "1", "-0.5e3", "\"\u00e9\"", "\"\\ud800\"", "\"\\n\"",
-                "{\"programId\":\"p\",\"version\":\"1\"}")
+                "{\"programId\":\"p\",\"version\":\"1\"}", "\"mode\"", "\"direct\"", "\"programSize\"",
+                "\"envelopeSize\"", "\"received\"", "\"envelopeSha256\"", "\"programSha256\"", "\"serverNonce\"",
+                "\"signature\"", "\"publisherSignature\"", "\"publisherCertificate\"", "0", "1099511627777",
+                "\"QQ==\"", "\"" + "ab".repeat(32) + "\"")
                 .list().ofMaxSize(40).map(l -> String.join("", l));
-        return Combinators.combine(Arbitraries.of(1, 2, 3, 4), tokens)
+        return Combinators.combine(Arbitraries.of(1, 2, 3, 4, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15), tokens)
                 .as((t, json) -> ChannelCodecTest.frame(t, json.getBytes(StandardCharsets.UTF_8)));
     }
 }

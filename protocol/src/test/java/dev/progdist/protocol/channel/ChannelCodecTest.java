@@ -551,7 +551,7 @@ class ChannelCodecTest {
                 e -> assertThat(e.code()).isEqualTo(code));
     }
 
-    private static ChannelMessage roundTrip(ChannelMessage m) {
+    static ChannelMessage roundTrip(ChannelMessage m) {
         ChannelCodec.Decoder d = new ChannelCodec.Decoder();
         byte[] f = ChannelCodec.encode(m);
         List<ChannelMessage> out = new ArrayList<>();
@@ -564,7 +564,7 @@ class ChannelCodecTest {
     }
 
     /** Decodes one frame of {@code type} around {@code payload}, with a decoder of its own. */
-    private static ChannelMessage decode(int type, byte[] payload) {
+    static ChannelMessage decode(int type, byte[] payload) {
         ChannelCodec.Decoder d = new ChannelCodec.Decoder();
         byte[] f = frame(type, payload);
         List<ChannelMessage> out = new ArrayList<>();
@@ -580,7 +580,7 @@ class ChannelCodecTest {
      * {@code template} with {@code %s} replaced by {@code value} as a JSON string literal, all
      * non-ASCII as backslash-u escapes so that even unpaired surrogates reach the decoder.
      */
-    private static byte[] json(String template, String value) {
+    static byte[] json(String template, String value) {
         return String.format(template, jsonString(value)).getBytes(StandardCharsets.UTF_8);
     }
 
