@@ -123,6 +123,54 @@ public class FirstPathClient {
         return parse(send(authorized(session, path).GET().build(), 200), JsonNode.class);
     }
 
+    /** Any JSON POST with the session token; the answer must be 200 or 201. */
+    public JsonNode postJson(SessionResponse session, String path, Object body) {
+        byte[] json;
+        try {
+            json = Json.mapper().writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        HttpResponse<byte[]> response = exchange(authorized(session, path)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json))
+                .build());
+        return parse(check(response, response.statusCode() == 200 ? 200 : 201), JsonNode.class);
+    }
+
+    /** Any DELETE with the session token; the answer must be 204. */
+    public void delete(SessionResponse session, String path) {
+        send(authorized(session, path).DELETE().build(), 204);
+    }
+
+    /**
+     * Uploads {@code file} as the {@code application/octet-stream} body of a POST, streamed from
+     * disk (never read into memory) with its length as {@code Content-Length}. Asks the server to
+     * confirm first ({@code Expect: 100-continue}), so a refusal comes before the bytes are sent.
+     * The request may take {@code timeout} plus one second per MiB.
+     *
+     * @return the JSON answer, which must have {@code expectedStatus}
+     */
+    public JsonNode postFile(SessionResponse session, String path, Path file, java.util.Map<String, String> headers,
+            int expectedStatus) {
+        long size;
+        HttpRequest.BodyPublisher body;
+        try {
+            size = java.nio.file.Files.size(file);
+            body = HttpRequest.BodyPublishers.ofFile(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        HttpRequest.Builder request = authorized(session, path)
+                .timeout(timeout.plusSeconds(size >> 20))
+                .header("Content-Type", "application/octet-stream")
+                // an empty body needs no confirmation (and the JDK would wait for one in vain)
+                .expectContinue(size > 0)
+                .POST(body);
+        headers.forEach(request::header);
+        return parse(send(request.build(), expectedStatus), JsonNode.class);
+    }
+
     private HttpRequest.Builder authorized(SessionResponse session, String path) {
         return HttpRequest.newBuilder(server.resolve(path))
                 .timeout(timeout)

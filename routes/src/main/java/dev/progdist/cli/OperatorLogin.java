@@ -34,7 +34,11 @@ class OperatorLogin {
     }
 
     Login login() {
-        Home home = homeOption.home();
+        return login(homeOption.home(), server, trustCa, user);
+    }
+
+    /** Logs {@code user} in at {@code server}, the secret from $PROGDIST_PASSWORD or standard input. */
+    static Login login(Home home, URI server, Path trustCa, String user) {
         FirstPathClient client = new FirstPathClient(server,
                 trustCa != null ? trustCa : home.pkiDir().resolve("distribution-ca.crt"), Duration.ofSeconds(30));
         char[] secret = Secrets.read("secret for " + user);

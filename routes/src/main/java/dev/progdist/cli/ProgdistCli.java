@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
             ServerCommand.class,
             UserCommand.class,
             DeviceCommand.class,
+            ProgramCommand.class,
             PkiCommand.class,
             TrpCommand.class,
             GatewayCommand.class,

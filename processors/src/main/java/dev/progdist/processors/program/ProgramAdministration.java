@@ -3,6 +3,7 @@ package dev.progdist.processors.program;
 import dev.progdist.processors.auth.UserAuthentication;
 import dev.progdist.processors.http.HttpExchanges;
 import dev.progdist.processors.http.ProblemException;
+import dev.progdist.processors.http.ProblemResponder;
 import dev.progdist.processors.store.AuditTrail;
 import dev.progdist.protocol.program.EnvelopeMode;
 import dev.progdist.protocol.program.ProgramStatement;
@@ -160,12 +161,17 @@ public class ProgramAdministration {
         in.setBody(statement.signedBytes());
     }
 
-    /** Called by the route when the publisher signature does not verify. */
+    /**
+     * Called by the route when the publisher signature does not verify: writes the
+     * {@code publisher-signature-invalid} problem as the response (the route then stops).
+     */
     public void refuseSignature(Exchange exchange) {
         ProgramStatement s = exchange.getProperty(STATEMENT, ProgramStatement.class);
         audit.record("program-publish-refused", operator(exchange), subject(s), "publisher-signature-invalid");
-        throw new ProblemException(ProblemType.PUBLISHER_SIGNATURE_INVALID, "the publisher signature does not verify "
-                + "for program " + s.programId() + " version " + s.version() + " with this SHA-256 and size");
+        exchange.setException(null);
+        ProblemResponder.write(exchange, new ProblemException(ProblemType.PUBLISHER_SIGNATURE_INVALID,
+                "the publisher signature does not verify for program " + s.programId() + " version " + s.version()
+                        + " with this SHA-256 and size"));
     }
 
     /** Step 3 of a publish: see the class comment. */
