@@ -46,7 +46,8 @@ public final class Fleet implements AutoCloseable {
     public final Main gateway;
     public final Map<String, Main> trps = new LinkedHashMap<>();
 
-    private Fleet(Path dir, String user, char[] secret, Map<String, KeyType> devices) throws Exception {
+    private Fleet(Path dir, String user, char[] secret, Map<String, KeyType> devices, Map<String, String> serverSettings)
+            throws Exception {
         home = Home.at(dir);
         port = freePort();
         busPort = freePort();
@@ -54,12 +55,14 @@ public final class Fleet implements AutoCloseable {
         for (var d : devices.entrySet()) {
             manufacture(d.getKey(), d.getValue());
         }
-        server = ServerMain.create(Map.of("progdist.home", dir.toString(),
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("progdist.home", dir.toString(),
                 "progdist.server.port", String.valueOf(port),
                 "progdist.server.bind", "127.0.0.1",
                 "progdist.auth.argon2.memory-kib", "1024",
                 "progdist.auth.argon2.iterations", "1",
                 "progdist.channel.idle-timeout", "PT2S"));
+        settings.putAll(serverSettings);
+        server = ServerMain.create(settings);
         server.start();
         addUser(user, secret, Role.USER);
         gateway = GatewayMain.create(Map.of("progdist.home", dir.toString(),
@@ -73,7 +76,13 @@ public final class Fleet implements AutoCloseable {
 
     /** Starts everything for {@code user} with the given TRPs (manufactured here, not registered). */
     public static Fleet start(Path dir, String user, char[] secret, Map<String, KeyType> devices) throws Exception {
-        return new Fleet(dir, user, secret, devices);
+        return new Fleet(dir, user, secret, devices, Map.of());
+    }
+
+    /** As {@link #start(Path, String, char[], Map)}, with server settings overriding the fleet's. */
+    public static Fleet start(Path dir, String user, char[] secret, Map<String, KeyType> devices,
+            Map<String, String> serverSettings) throws Exception {
+        return new Fleet(dir, user, secret, devices, serverSettings);
     }
 
     public void manufacture(String device, KeyType type) {
