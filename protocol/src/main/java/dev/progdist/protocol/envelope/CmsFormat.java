@@ -9,14 +9,12 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Arrays;
 import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Encoding;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
@@ -300,14 +298,6 @@ final class CmsFormat {
         }
     }
 
-    static byte[] certificateEncoding(X509Certificate certificate) throws EnvelopeException {
-        try {
-            return certificate.getEncoded();
-        } catch (CertificateEncodingException e) {
-            throw EnvelopeException.unsupportedKey();
-        }
-    }
-
     /** Bouncy Castle's RSA-OAEP unwrap; content decryption is streamed elsewhere, so no operator. */
     private static final class KeyTransUnwrapper extends JceKeyTransRecipient {
         KeyTransUnwrapper(PrivateKey key) {
@@ -345,9 +335,5 @@ final class CmsFormat {
                 throws CMSException {
             throw new CMSException("not used: EnvelopeOpener streams the content itself");
         }
-    }
-
-    static ASN1ObjectIdentifier dataType() {
-        return CMSObjectIdentifiers.data;
     }
 }
