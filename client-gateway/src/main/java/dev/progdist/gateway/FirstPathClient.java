@@ -131,11 +131,11 @@ public class FirstPathClient {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        HttpResponse<byte[]> response = exchange(authorized(session, path)
+        Reply response = exchange(authorized(session, path)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(json))
-                .build());
-        return parse(check(response, response.statusCode() == 200 ? 200 : 201), JsonNode.class);
+                .build(), MAX_RESPONSE_BYTES);
+        return parse(check(response, response.statusCode() == 200 ? 200 : 201, MAX_RESPONSE_BYTES), JsonNode.class);
     }
 
     /** Any DELETE with the session token; the answer must be 204. */

@@ -1,8 +1,10 @@
 package dev.progdist.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.progdist.gateway.ChannelRelay;
 import dev.progdist.gateway.Credentials;
 import dev.progdist.gateway.DeviceBus;
+import dev.progdist.gateway.FirstPathClient;
 import dev.progdist.gateway.FirstPathException;
 import dev.progdist.gateway.GatewayMain;
 import dev.progdist.gateway.SessionKeeper;
@@ -14,9 +16,11 @@ import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.protocol.wire.SessionResponse;
 import dev.progdist.protocol.wire.TrpStatus;
+import dev.progdist.trp.InstalledPrograms;
 import dev.progdist.trp.TrpIdentityStore;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -33,9 +37,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The main job on embedded defaults, end to end, in a fresh home: PKI, TRPs, a user, the server
- * and the TRPs as separate processes, a gateway that logs in over HTTPS and reaches each TRP over
- * the device bus. Prints what happened, stops everything, exits 0 only if every step worked.
+ * The main job on embedded defaults, end to end, in a fresh home: PKI, TRPs, a user and an
+ * operator, the server and the TRPs as separate processes, a gateway that logs in over HTTPS and
+ * reaches each TRP over the device bus and opens the second path; then the operator publishes and
+ * grants a sample program and each TRP receives it in both envelope modes, with receipts verified.
+ * Prints what happened, stops everything, exits 0 only if every step worked.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the whole system once on embedded defaults in a fresh home and print a summary.")
@@ -50,6 +56,7 @@ final class DemoCommand implements Callable<Integer> {
     Duration startupTimeout;
 
     private final List<Process> children = new ArrayList<>();
+    private char[] operatorSecret;
 
     @Override
     public Integer call() throws Exception {
@@ -68,8 +75,11 @@ final class DemoCommand implements Callable<Integer> {
                             .getSubjectX500Principal().getName());
         }
         char[] secret = randomSecret();
+        operatorSecret = randomSecret();
         try (Database db = UserCommand.openDatabase(demoHome)) {
-            new UserDirectory(db, UserCommand.hasher(), Clock.systemUTC()).addUser("alice", secret, Role.USER, false);
+            UserDirectory users = new UserDirectory(db, UserCommand.hasher(), Clock.systemUTC());
+            users.addUser("alice", secret, Role.USER, false);
+            users.addUser("ops", operatorSecret, Role.OPERATOR, false);
         }
         try (Database db = UserCommand.openDatabase(demoHome)) {
             var registry = new dev.progdist.processors.channel.DeviceRegistry(db, Clock.systemUTC());
@@ -77,7 +87,7 @@ final class DemoCommand implements Callable<Integer> {
                 registry.register(device, "alice", "demo");
             }
         }
-        step("User alice added (Argon2id hash in the database), devices " + String.join(", ",
+        step("Users alice (device owner) and ops (operator) added (Argon2id hashes in the database), devices " + String.join(", ",
                 devices.keySet().stream().sorted().toList()) + " registered to her");
 
         int port = freePort();
@@ -119,6 +129,7 @@ final class DemoCommand implements Callable<Integer> {
                         + o.cipherSuite() + ", server " + o.trpReport().get("progdistPeer") + ", device " + device
                         + " authenticated (certificate + proof of possession) and bound to alice's session");
             }
+            deliverPrograms(demoHome, server, relay, devices);
             System.out.println();
             System.out.println("Demo complete. Logs: " + demoHome.root().resolve("logs"));
             return 0;
@@ -130,7 +141,73 @@ final class DemoCommand implements Callable<Integer> {
             }
             stopChildren();
             java.util.Arrays.fill(secret, '\0');
+            java.util.Arrays.fill(operatorSecret, '\0');
         }
+    }
+
+    /**
+     * The operator publishes two versions of a sample program (signed with the publisher key) and
+     * grants it to alice; each TRP then fetches 1.0 in one mode and upgrades to 2.0 in the other.
+     * Every delivery must end installed with a receipt the server verified, and the bytes each TRP
+     * installed must be the bytes published.
+     */
+    private void deliverPrograms(Home demoHome, String server, ChannelRelay relay, Map<String, KeyType> devices)
+            throws IOException {
+        Path programs = Files.createDirectories(demoHome.root().resolve("programs"));
+        Path v1 = programs.resolve("hello-1.0.sh");
+        Files.writeString(v1, "#!/bin/sh\necho 'hello from progdist 1.0'\n");
+        Path v2 = programs.resolve("hello-2.0.bin");
+        byte[] payload = new byte[3 * 1024 * 1024 + 1234]; // several relay windows
+        new SecureRandom().nextBytes(payload);
+        Files.write(v2, payload);
+        FirstPathClient client = new FirstPathClient(URI.create(server), demoHome.pkiDir().resolve("distribution-ca.crt"),
+                Duration.ofSeconds(30));
+        SessionResponse ops = client.login("ops", operatorSecret);
+        try {
+            for (var v : List.of(Map.entry("1.0", v1), Map.entry("2.0", v2))) {
+                JsonNode published = ProgramCommand.publish(client, ops, demoHome, v.getValue(), "hello", v.getKey(), null);
+                step("Operator published hello " + v.getKey() + " (" + published.path("size").asLong()
+                        + " bytes, SHA-256 " + published.path("sha256").asText().substring(0, 16)
+                        + "…): publisher signature checked by the server's crypto:verify step, blob stored by SHA-256");
+            }
+            client.postJson(ops, "/api/v1/programs/hello/grants", Map.of("userId", "alice"));
+            step("Operator granted hello to alice");
+            for (String device : devices.keySet().stream().sorted().toList()) {
+                boolean ec = devices.get(device) == KeyType.EC_P256;
+                deliver(relay, demoHome, device, "1.0", ec ? "direct" : "wrapped", v1);
+                deliver(relay, demoHome, device, "2.0", ec ? "wrapped" : "direct", v2);
+            }
+            JsonNode ledger = client.getJson(ops, "/api/v1/deliveries");
+            long installed = 0;
+            for (JsonNode d : ledger.path("deliveries")) {
+                installed += "installed".equals(d.path("outcome").asText()) ? 1 : 0;
+            }
+            step("Delivery ledger: " + installed + " deliveries installed, each with a receipt signature the server"
+                    + " verified against the TRP's certificate");
+            if (installed != 2L * devices.size()) {
+                throw new IllegalStateException("the ledger shows " + installed + " installed deliveries, expected "
+                        + 2 * devices.size());
+            }
+        } finally {
+            client.logout(ops);
+        }
+    }
+
+    private static void deliver(ChannelRelay relay, Home demoHome, String device, String version, String mode,
+            Path published) throws IOException {
+        ChannelRelay.Outcome o = relay.fetch(device, new ChannelRelay.Fetch("hello", version, mode));
+        if (!o.installed()) {
+            GatewayCommand.printDelivery(device, "hello", o);
+            throw new IllegalStateException("the delivery of hello " + version + " to " + device + " failed: " + o.code());
+        }
+        Path installed = new InstalledPrograms(demoHome, device).programFile("hello").orElseThrow();
+        if (Files.mismatch(installed, published) != -1L) {
+            throw new IllegalStateException("TRP " + device + " installed other bytes than were published");
+        }
+        step("hello " + version + " → TRP " + device + " (" + mode + "): envelope "
+                + o.trpReport().get("progdistEnvelopeSha256").substring(0, 16) + "… relayed in " + o.rounds()
+                + " rounds, opened with the TRP key, publisher signature checked, installed (bytes identical to the"
+                + " published ones), receipt signed by the TRP and verified by the server");
     }
 
     private SessionResponse awaitLogin(SessionKeeper keeper) throws InterruptedException {

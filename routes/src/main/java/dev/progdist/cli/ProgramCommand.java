@@ -1,6 +1,7 @@
 package dev.progdist.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.progdist.gateway.FirstPathClient;
 import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.KeyStores;
@@ -8,6 +9,7 @@ import dev.progdist.protocol.keys.SecretSource;
 import dev.progdist.protocol.program.EnvelopeMode;
 import dev.progdist.protocol.program.ProgramStatement;
 import dev.progdist.protocol.program.ProgramVersions;
+import dev.progdist.protocol.wire.SessionResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -36,7 +38,8 @@ import picocli.CommandLine.Parameters;
         description = "The program catalog through the server's API (operators only; log in with --operator): "
                 + "publish signed programs, list them, entitle users, read the delivery ledger.",
         subcommands = {ProgramCommand.Publish.class, ProgramCommand.ListPrograms.class, ProgramCommand.Versions.class,
-            ProgramCommand.Grant.class, ProgramCommand.Revoke.class, ProgramCommand.Deliveries.class})
+            ProgramCommand.Grant.class, ProgramCommand.Revoke.class, ProgramCommand.Deliveries.class,
+            ProgramSealCommand.class})
 final class ProgramCommand {
 
     /**
@@ -99,16 +102,7 @@ final class ProgramCommand {
                 throw new IllegalArgumentException("no file " + file);
             }
             EnvelopeMode mode = defaultMode == null ? null : EnvelopeMode.parse(defaultMode);
-            ProgramStatement statement = new ProgramStatement(id, version, sha256(file), size(file));
-            String signature = sign(login.homeOption.home(), statement);
-            Map<String, String> headers = new LinkedHashMap<>();
-            headers.put("Progdist-Program-Sha256", statement.sha256());
-            headers.put("Progdist-Publisher-Signature", signature);
-            if (mode != null) {
-                headers.put("Progdist-Default-Mode", mode.label());
-            }
-            JsonNode v = login.call(l -> l.client().postFile(l.session(),
-                    "/api/v1/programs/" + id + "/versions/" + version, file, headers, 201));
+            JsonNode v = login.call(l -> publish(l.client(), l.session(), login.homeOption.home(), file, id, version, mode));
             System.out.printf("Published %s %s: sha256 %s, %d bytes%s%n", v.path("programId").asText(),
                     v.path("version").asText(), v.path("sha256").asText(), v.path("size").asLong(),
                     v.hasNonNull("defaultMode") ? ", default mode " + v.path("defaultMode").asText() : "");
@@ -246,6 +240,22 @@ final class ProgramCommand {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
+
+    /**
+     * Signs the statement of {@code file} with the publisher key of {@code home} and uploads it as
+     * {@code id} {@code version} (streamed); returns the server's description of the new version.
+     */
+    static JsonNode publish(FirstPathClient client, SessionResponse session, Home home, Path file, String id,
+            String version, EnvelopeMode defaultMode) {
+        ProgramStatement statement = new ProgramStatement(id, version, sha256(file), size(file));
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Progdist-Program-Sha256", statement.sha256());
+        headers.put("Progdist-Publisher-Signature", sign(home, statement));
+        if (defaultMode != null) {
+            headers.put("Progdist-Default-Mode", defaultMode.label());
+        }
+        return client.postFile(session, "/api/v1/programs/" + id + "/versions/" + version, file, headers, 201);
+    }
 
     /** SHA-256 of {@code file}, streamed through one 64 KiB buffer. */
     static String sha256(Path file) {

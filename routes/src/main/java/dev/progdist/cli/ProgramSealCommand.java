@@ -13,16 +13,12 @@ import dev.progdist.protocol.envelope.ProgramSealer;
 import dev.progdist.protocol.json.Json;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.program.EnvelopeMode;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -93,7 +89,7 @@ final class ProgramSealCommand implements Callable<Integer> {
             System.err.println("Refused: " + e.code() + " (" + e.getMessage() + ")");
             return 3;
         }
-        String envelopeSha256 = sha256(out);
+        String envelopeSha256 = ProgramCommand.sha256(out);
         ObjectNode meta = Json.mapper().createObjectNode()
                 .put("programId", program.programId()).put("version", program.version())
                 .put("mode", parsedMode.label()).put("deviceId", device.deviceId())
@@ -112,14 +108,6 @@ final class ProgramSealCommand implements Callable<Integer> {
 
     /** The blob on disk must still be the bytes the signature covers. */
     private static boolean blobMatches(Path blob, ProgramCatalog.ProgramVersion p) throws Exception {
-        return Files.size(blob) == p.size() && sha256(blob).equals(p.sha256());
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return Files.size(blob) == p.size() && ProgramCommand.sha256(blob).equals(p.sha256());
     }
 }
