@@ -107,8 +107,25 @@ final class ProgramCommand {
             if (mode != null) {
                 headers.put("Progdist-Default-Mode", mode.label());
             }
-            JsonNode v = login.call(l -> l.client().postFile(l.session(),
-                    "/api/v1/programs/" + id + "/versions/" + version, file, headers, 201));
+            JsonNode v = login.call(l -> {
+                // Asks first whether the version exists (and whether this login may publish): the
+                // server's early refusal of an upload can reach the client as a closed connection
+                // while it is still sending the bytes.
+                JsonNode programs = l.client().getJson(l.session(), "/api/v1/programs");
+                for (JsonNode p : programs.path("programs")) {
+                    if (p.path("programId").asText().equals(id)) {
+                        for (JsonNode existing : l.client().getJson(l.session(), "/api/v1/programs/" + id)
+                                .path("versions")) {
+                            if (ProgramVersions.compare(existing.path("version").asText(), version) == 0) {
+                                throw new IllegalStateException("program-exists: program " + id
+                                        + " already has version " + existing.path("version").asText());
+                            }
+                        }
+                    }
+                }
+                return l.client().postFile(l.session(), "/api/v1/programs/" + id + "/versions/" + version, file,
+                        headers, 201);
+            });
             System.out.printf("Published %s %s: sha256 %s, %d bytes%s%n", v.path("programId").asText(),
                     v.path("version").asText(), v.path("sha256").asText(), v.path("size").asLong(),
                     v.hasNonNull("defaultMode") ? ", default mode " + v.path("defaultMode").asText() : "");
