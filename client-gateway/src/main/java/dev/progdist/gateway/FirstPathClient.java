@@ -145,9 +145,10 @@ public class FirstPathClient {
 
     /**
      * Uploads {@code file} as the {@code application/octet-stream} body of a POST, streamed from
-     * disk (never read into memory) with its length as {@code Content-Length}. Asks the server to
-     * confirm first ({@code Expect: 100-continue}), so a refusal comes before the bytes are sent.
-     * The request may take {@code timeout} plus one second per MiB.
+     * disk (never read into memory) with its length as {@code Content-Length}. The request may take
+     * {@code timeout} plus one second per MiB. A server that refuses before reading the body may
+     * close the connection while the bytes are still being sent; that surfaces as a
+     * {@link FirstPathException} with status 0.
      *
      * @return the JSON answer, which must have {@code expectedStatus}
      */
@@ -164,7 +165,8 @@ public class FirstPathClient {
         HttpRequest.Builder request = authorized(session, path)
                 .timeout(timeout.plusSeconds(size >> 20))
                 .header("Content-Type", "application/octet-stream")
-                // an empty body needs no confirmation (and the JDK would wait for one in vain)
+                // lets the server's answer to an early refusal be read for moderate sizes (not for an
+                // empty body, where the JDK client would wait for a 100 Continue in vain)
                 .expectContinue(size > 0)
                 .POST(body);
         headers.forEach(request::header);

@@ -247,6 +247,20 @@ final class ProgramCommand {
      */
     static JsonNode publish(FirstPathClient client, SessionResponse session, Home home, Path file, String id,
             String version, EnvelopeMode defaultMode) {
+        // Ask first whether the version exists (and whether this login may publish): the server's
+        // early refusal of an upload can reach the client as a closed connection while it is still
+        // sending the bytes.
+        JsonNode programs = client.getJson(session, "/api/v1/programs");
+        for (JsonNode p : programs.path("programs")) {
+            if (p.path("programId").asText().equals(id)) {
+                for (JsonNode existing : client.getJson(session, "/api/v1/programs/" + id).path("versions")) {
+                    if (ProgramVersions.compare(existing.path("version").asText(), version) == 0) {
+                        throw new IllegalStateException("program-exists: program " + id + " already has version "
+                                + existing.path("version").asText());
+                    }
+                }
+            }
+        }
         ProgramStatement statement = new ProgramStatement(id, version, sha256(file), size(file));
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Progdist-Program-Sha256", statement.sha256());
