@@ -76,6 +76,10 @@ public class ServerConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent pc = context.getPropertiesComponent();
         Home home = Home.fromSetting(prop(pc, Home.PROPERTY, ""));
+        // read what the PKI must provide before anything is opened or started: a missing file then
+        // fails the start without leaving a database pool or a broker behind
+        SSLContextParameters https = httpsTls(home);
+        X509Certificate publisher = publisherCertificate(home);
         Clock clock = context.getRegistry().lookupByNameAndType("clock", Clock.class);
         if (clock == null) {
             clock = Clock.systemUTC();
@@ -104,7 +108,7 @@ public class ServerConfiguration implements CamelConfiguration {
         context.addComponent("jms", JmsComponent.jmsComponent(jmsFactory));
 
         JettyHttpComponent12 jetty = new JettyHttpComponent12();
-        jetty.setSslContextParameters(httpsTls(home));
+        jetty.setSslContextParameters(https);
         jetty.setHeaderFilterStrategy(new ApiHeaderFilterStrategy());
         jetty.setSendServerVersion(false);
         context.addComponent("jetty", jetty);
@@ -136,7 +140,6 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "problemResponder", new ProblemResponder());
 
         // programs
-        X509Certificate publisher = publisherCertificate(home);
         BlobStore blobs = BlobStore.forHome(home);
         ProgramCatalog catalog = new ProgramCatalog(database, blobs, clock);
         Entitlements entitlements = new Entitlements(database, clock);

@@ -65,9 +65,15 @@ public final class Fleet implements AutoCloseable {
         server = ServerMain.create(settings);
         server.start();
         addUser(user, secret, Role.USER);
-        gateway = GatewayMain.create(Map.of("progdist.home", dir.toString(),
+        Map<String, String> gatewaySettings = new java.util.HashMap<>(Map.of("progdist.home", dir.toString(),
                 "progdist.gateway.server", "https://localhost:" + port,
-                "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort), new Credentials(user, secret));
+                "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort));
+        serverSettings.forEach((k, v) -> {
+            if (k.startsWith("progdist.gateway.")) {
+                gatewaySettings.put(k, v);
+            }
+        });
+        gateway = GatewayMain.create(gatewaySettings, new Credentials(user, secret));
         gateway.start();
         for (String device : devices.keySet()) {
             startTrp(device);
@@ -79,7 +85,10 @@ public final class Fleet implements AutoCloseable {
         return new Fleet(dir, user, secret, devices, Map.of());
     }
 
-    /** As {@link #start(Path, String, char[], Map)}, with server settings overriding the fleet's. */
+    /**
+     * As {@link #start(Path, String, char[], Map)}, with settings overriding the fleet's: all go to
+     * the server, and those named {@code progdist.gateway.*} also to the gateway.
+     */
     public static Fleet start(Path dir, String user, char[] secret, Map<String, KeyType> devices,
             Map<String, String> serverSettings) throws Exception {
         return new Fleet(dir, user, secret, devices, serverSettings);

@@ -44,7 +44,7 @@ class LargeProgramTest {
         // the TRP opens and installs the whole program before it answers DeliveryEnd: the server
         // must not expire the channel meanwhile (the fleet's 2 s would; production's default is 2 min)
         fleet = Fleet.start(dir, "ivan", SECRET, Map.of("lg-ec", KeyType.EC_P256, "lg-rsa", KeyType.RSA_3072),
-                Map.of("progdist.channel.idle-timeout", "PT10M"));
+                Map.of("progdist.channel.idle-timeout", "PT10M", "progdist.gateway.bus.channel-step-timeout", "600000"));
         fleet.register("lg-ec", "ivan");
         fleet.register("lg-rsa", "ivan");
         DeviceBus bus = fleet.gatewayBean("deviceBus", DeviceBus.class);

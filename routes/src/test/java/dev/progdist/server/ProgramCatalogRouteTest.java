@@ -513,6 +513,9 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     /** Runs the CLI with the operator's secret on standard input, as a pipe would give it. */
     private static int cli(java.io.StringWriter err, String... args) {
         java.io.InputStream stdin = System.in;
+        // --home sets the JVM-wide progdist.home (for in-process Camel mains): restore it, or later
+        // tests' servers would look for their PKI in this test's deleted home
+        String home = System.getProperty(dev.progdist.protocol.Home.PROPERTY);
         System.setIn(new ByteArrayInputStream((SECRET + "\n").getBytes(StandardCharsets.UTF_8)));
         try {
             picocli.CommandLine cl = dev.progdist.cli.ProgdistCli.commandLine();
@@ -520,6 +523,11 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
             return cl.execute(args);
         } finally {
             System.setIn(stdin);
+            if (home == null) {
+                System.clearProperty(dev.progdist.protocol.Home.PROPERTY);
+            } else {
+                System.setProperty(dev.progdist.protocol.Home.PROPERTY, home);
+            }
         }
     }
 

@@ -1,11 +1,11 @@
 package dev.progdist.processors.channel;
 
+import dev.progdist.processors.pki.DeviceCertificateException;
+import dev.progdist.processors.pki.DeviceCertificateValidator;
 import dev.progdist.processors.store.AuditTrail;
 import dev.progdist.protocol.keys.CertificateProfile;
 import dev.progdist.protocol.keys.Fingerprints;
 import java.security.cert.X509Certificate;
-import dev.progdist.processors.pki.DeviceCertificateException;
-import dev.progdist.processors.pki.DeviceCertificateValidator;
 import java.util.Optional;
 import org.apache.camel.Exchange;
 
