@@ -4,7 +4,6 @@ import dev.progdist.processors.program.ProgramCatalog;
 import dev.progdist.protocol.envelope.EnvelopeStream;
 import dev.progdist.protocol.envelope.RecipientKeys;
 import dev.progdist.protocol.program.EnvelopeMode;
-import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -142,11 +141,7 @@ public final class ServerDelivery implements AutoCloseable {
 
     private void closeStream() {
         if (envelope != null) {
-            try {
-                envelope.close();
-            } catch (IOException ignored) {
-                // closing our own blob reader
-            }
+            envelope.close();
             envelope = null;
         }
     }
