@@ -262,8 +262,8 @@ final class BenchCommand {
                 "%nTo show that the heap really is bounded, run it with a capped heap; the launcher passes"
                         + " PROGDIST_JAVA_OPTS to the JVM:%n  PROGDIST_JAVA_OPTS=-Xmx128m ./progdist bench delivery",
                 "%nPrints one figure per line. Exit status 0 only if every delivery was installed (and the installed"
-                        + " bytes are the published ones). The bench home holds about 3 x --deliver-size afterwards"
-                        + " (blob, two installs).%n"})
+                        + " bytes are the published ones). The bench home holds about 2 x --deliver-size afterwards"
+                        + " (the published blob, the installed copy).%n"})
     static final class Delivery implements Callable<Integer> {
 
         @Option(names = "--home", paramLabel = "DIR",
