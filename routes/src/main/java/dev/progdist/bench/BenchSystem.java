@@ -10,22 +10,35 @@ import dev.progdist.cli.TrpManufacturing;
 import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.channel.DeviceRegistry;
+import dev.progdist.processors.program.Entitlements;
+import dev.progdist.processors.program.ProgramCatalog;
 import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
+import dev.progdist.protocol.keys.Fingerprints;
+import dev.progdist.protocol.keys.KeyStores;
+import dev.progdist.protocol.keys.SecretSource;
+import dev.progdist.protocol.program.ProgramStatement;
 import dev.progdist.protocol.wire.SessionResponse;
 import dev.progdist.server.ServerMain;
 import dev.progdist.trp.TrpMain;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.Signature;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.camel.main.Main;
@@ -87,7 +100,10 @@ public final class BenchSystem implements AutoCloseable {
     }
 
     private void setUp(Consumer<String> progress) {
-        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
+        // the delivery bench makes device certificates before it starts the system: keep its PKI
+        if (!DevelopmentPki.exists(home)) {
+            DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
+        }
         TrpManufacturing.manufacture(home, deviceId, keyType, false);
         progress.accept("PKI initialised; TRP " + deviceId + " manufactured (" + keyType.cliName() + ") and certified");
         try (Database db = Database.open(Database.defaultUrl(home), "", "", 2)) {
@@ -148,6 +164,53 @@ public final class BenchSystem implements AutoCloseable {
     public FirstPathClient newClient() {
         return new FirstPathClient(URI.create("https://localhost:" + port), home.pkiDir().resolve("distribution-ca.crt"),
                 Duration.ofSeconds(30));
+    }
+
+    public <T> T serverBean(String name, Class<T> type) {
+        return server.getCamelContext().getRegistry().lookupByNameAndType(name, type);
+    }
+
+    /**
+     * Publishes {@code program} as the publisher would, streaming it (never whole in memory):
+     * hashes the file, signs the statement with the development PKI's publisher key, and hands
+     * the file to the server's {@link ProgramCatalog}.
+     */
+    public ProgramCatalog.ProgramVersion publish(String programId, String version, Path program) throws Exception {
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(program)) {
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                sha256.update(buffer, 0, n);
+            }
+        }
+        ProgramStatement statement = new ProgramStatement(programId, version, HexFormat.of().formatHex(sha256.digest()),
+                Files.size(program));
+        DevelopmentPki pki = DevelopmentPki.open(home);
+        SecretSource secrets = new SecretSource(home, Map.of());
+        PrivateKey key = (PrivateKey) KeyStores.load(pki.publisherStore(), secrets.get("publisher"))
+                .getKey(DevelopmentPki.PUBLISHER_ALIAS, secrets.get("publisher"));
+        Signature signer = Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
+        signer.initSign(key);
+        signer.update(statement.signedBytes());
+        String signature = Base64.getEncoder().encodeToString(signer.sign());
+        try (InputStream in = Files.newInputStream(program)) {
+            return serverBean("programCatalog", ProgramCatalog.class).publish(statement, signature,
+                    Fingerprints.sha256(pki.publisherCertificate()), null, "bench", in);
+        }
+    }
+
+    /** Entitles the bench user to {@code programId}. */
+    public void grant(String programId) {
+        serverBean("entitlements", Entitlements.class).grant(programId, USER, "bench");
+    }
+
+    /** A relay through the gateway's client and device bus, in a session of the bench user that is already logged in. */
+    public ChannelRelay loggedInRelay() {
+        FirstPathClient client = gatewayClient();
+        SessionKeeper keeper = new SessionKeeper(client, USER, secret, Duration.ofMinutes(5), Clock.systemUTC());
+        keeper.session(); // log in now, so that a delivery's time does not include Argon2id
+        return new ChannelRelay(keeper, client, bus());
     }
 
     /** The user's secret, for the crypto-only measurement (Argon2id verify of the same password). */

@@ -1,6 +1,9 @@
 package dev.progdist.cli;
 
 import dev.progdist.bench.Argon2Cost;
+import dev.progdist.bench.BenchFiles;
+import dev.progdist.bench.BenchOutput;
+import dev.progdist.bench.DeliveryBench;
 import dev.progdist.bench.BenchSystem;
 import dev.progdist.bench.CryptoBound;
 import dev.progdist.bench.Logging;
@@ -21,7 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests) of this machine.",
-        subcommands = {BenchCommand.Channel.class})
+        subcommands = {BenchCommand.Channel.class, BenchCommand.Delivery.class})
 final class BenchCommand {
 
     /**
@@ -234,6 +237,93 @@ final class BenchCommand {
             }
             line("status", "all " + (warmup + sessions) + " sessions authenticated");
             return 0;
+        }
+    }
+
+    /**
+     * Program delivery: the program-encryption stage against raw AES-GCM, the heap while a large
+     * program is delivered end to end, and sealing one release for many devices.
+     */
+    @Command(name = "delivery", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {
+                "Measure program delivery: encryption throughput, peak heap of a large delivery, and sealing one"
+                        + " release for many devices.",
+                "%n1. Program encryption: MB/s of reading an envelope stream (direct and wrapped, EC P-256 and RSA"
+                        + " 3072 recipients) over a file of --encrypt-size, against raw JCA AES-256-GCM over the same"
+                        + " file in 16 KiB updates, read the same way, in the same run (goal: envelope/raw >= 0.7).",
+                "%n2. Peak heap: in a fresh home (wiped first), starts server, gateway and one EC TRP emulator in"
+                        + " this JVM, publishes a program of --deliver-size (signed with the development publisher"
+                        + " key, streamed from a file), grants it, and delivers it through the real relay, wrapped"
+                        + " then direct; prints the sampled peak heap, the sum of heap pool peaks and the largest"
+                        + " heap after a GC (goal: < 128 MiB), time and MB/s end to end.",
+                "%n3. Sealing one release (wrapped) of --release-size for --devices device certificates (half EC,"
+                        + " half RSA): one-time encryption, cost per extra device (header only and full envelope),"
+                        + " against sealing each device from scratch.",
+                "%nTo show that the heap really is bounded, run it with a capped heap; the launcher passes"
+                        + " PROGDIST_JAVA_OPTS to the JVM:%n  PROGDIST_JAVA_OPTS=-Xmx128m ./progdist bench delivery",
+                "%nPrints one figure per line. Exit status 0 only if every delivery was installed (and the installed"
+                        + " bytes are the published ones). The bench home holds about 2 x --deliver-size afterwards"
+                        + " (the published blob, the installed copy).%n"})
+    static final class Delivery implements Callable<Integer> {
+
+        @Option(names = "--home", paramLabel = "DIR",
+                description = "bench home, wiped first; must be new, empty or an earlier bench home"
+                        + " (default: $PROGDIST_HOME/bench-delivery, i.e. ./data/bench-delivery)")
+        Path home;
+
+        @Option(names = "--encrypt-size", paramLabel = "SIZE", defaultValue = "256MiB",
+                description = "program size for the encryption throughput (default: ${DEFAULT-VALUE};"
+                        + " units KiB, MiB, GiB or bytes)")
+        String encryptSize;
+
+        @Option(names = "--deliver-size", paramLabel = "SIZE", defaultValue = "1GiB",
+                description = "program size for the delivery heap measurement (default: ${DEFAULT-VALUE})")
+        String deliverSize;
+
+        @Option(names = "--release-size", paramLabel = "SIZE", defaultValue = "64MiB",
+                description = "release size for sealing many devices (default: ${DEFAULT-VALUE})")
+        String releaseSize;
+
+        @Option(names = "--devices", paramLabel = "N", defaultValue = "200",
+                description = "device certificates for sealing one release, half EC P-256, half RSA 3072"
+                        + " (default: ${DEFAULT-VALUE})")
+        int devices;
+
+        @Option(names = "--runs", paramLabel = "N", defaultValue = "5",
+                description = "measured passes of each encryption variant, after 2 warm-up passes"
+                        + " (default: ${DEFAULT-VALUE})")
+        int runs;
+
+        @Option(names = "--skip-deliver", description = "skip the delivery heap measurement (section 2)")
+        boolean skipDeliver;
+
+        @Option(names = "--log", description = "keep progdist's INFO logging on standard error (default: WARN and up)")
+        boolean log;
+
+        @Option(names = "--startup-timeout", defaultValue = "PT120S",
+                description = "how long to wait for the TRP to answer on the device bus (default: ${DEFAULT-VALUE})")
+        Duration startupTimeout;
+
+        @Override
+        public Integer call() throws Exception {
+            if (devices < 2 || runs < 1) {
+                throw new IllegalArgumentException("--devices must be at least 2 (one EC, one RSA) and --runs at"
+                        + " least 1");
+            }
+            long encrypt = BenchFiles.parseSize(encryptSize);
+            long deliver = BenchFiles.parseSize(deliverSize);
+            long release = BenchFiles.parseSize(releaseSize);
+            Home mainHome = Home.fromEnvironment();
+            Home benchHome = ScratchHome.prepare(home != null ? home : mainHome.root().resolve("bench-delivery"),
+                    mainHome.root(), "bench");
+            // built-in settings only: an integrator's config/*.properties must not redirect the bench
+            System.setProperty("progdist.config.dir", benchHome.root().resolve("no-config").toString());
+            if (!log) {
+                Logging.warnOnly("dev.progdist");
+            }
+            List<String> failures = new DeliveryBench(new DeliveryBench.Options(benchHome, encrypt, deliver, release,
+                    devices, skipDeliver, runs, startupTimeout), new BenchOutput(System.out)).run();
+            return failures.isEmpty() ? 0 : 1;
         }
     }
 
