@@ -187,6 +187,28 @@ class TrpDeliveryChecksTest {
                 o.publisherCert(), "71.0"), "publisher-signature-invalid");
     }
 
+    @Test
+    void aDeliveryThatCannotFitTheTrpsStoreIsRefusedBeforeAnyByteIsReceived() throws Exception {
+        Offer o = honest("80.0", randomBytes(1000), EnvelopeMode.DIRECT);
+        // announced as a 1 TiB program: more than this machine's free space
+        List<ChannelMessage> answer = deliver(o, s -> new ChannelMessage.DeliveryStart(s.programId(), s.version(),
+                s.mode(), 1L << 40, s.programSha256(), s.envelopeSize(), s.publisherSignature(),
+                s.publisherCertificate(), s.serverNonce()));
+        assertThat(errorCode(answer)).isEqualTo("storage-full");
+        assertThat(answer).noneMatch(m -> m instanceof ChannelMessage.DeliveryAck);
+        assertThat(installed().installedVersion(programId)).isEmpty();
+    }
+
+    @Test
+    void anEnvelopeLongerThanAnnouncedIsRefused() throws Exception {
+        Offer o = honest("81.0", randomBytes(100_000), EnvelopeMode.WRAPPED);
+        List<ChannelMessage> answer = deliver(o, s -> new ChannelMessage.DeliveryStart(s.programId(), s.version(),
+                s.mode(), s.programSize(), s.programSha256(), s.envelopeSize() - 1, s.publisherSignature(),
+                s.publisherCertificate(), s.serverNonce()));
+        assertThat(errorCode(answer)).isEqualTo("envelope-size-mismatch");
+        assertThat(installed().installedVersion(programId)).isEmpty();
+    }
+
     // ---------------------------------------------------------------- the lying server
 
     private Offer honest(String version, byte[] program, EnvelopeMode mode) throws Exception {
@@ -226,6 +248,12 @@ class TrpDeliveryChecksTest {
 
     /** Runs one conversation and returns everything the TRP said after its Hello. */
     private List<ChannelMessage> deliver(Offer offer) throws Exception {
+        return deliver(offer, UnaryOperator.identity());
+    }
+
+    /** As {@link #deliver(Offer)}, with the DeliveryStart changed by {@code announce} before it is sent. */
+    private List<ChannelMessage> deliver(Offer offer, UnaryOperator<ChannelMessage.DeliveryStart> announce)
+            throws Exception {
         Path plain = Files.createTempFile(dir, "plain", ".bin");
         Files.write(plain, offer.program());
         Path sealed = Files.createTempFile(dir, "env", ".bin");
@@ -248,10 +276,10 @@ class TrpDeliveryChecksTest {
                 if (m instanceof ChannelMessage.Hello) {
                     server.send(new ChannelMessage.HelloAck("sid-1", DEVICE, "user"));
                 } else if (m instanceof ChannelMessage.Fetch) {
-                    server.send(new ChannelMessage.DeliveryStart(programId, offer.announcedVersion(), offer.mode().label(),
-                            offer.program().length, sha256(offer.program()), envelope.length,
+                    server.send(announce.apply(new ChannelMessage.DeliveryStart(programId, offer.announcedVersion(),
+                            offer.mode().label(), offer.program().length, sha256(offer.program()), envelope.length,
                             Base64.getEncoder().encodeToString(offer.signature()),
-                            Base64.getEncoder().encodeToString(offer.publisherCert().getEncoded()), nonce));
+                            Base64.getEncoder().encodeToString(offer.publisherCert().getEncoded()), nonce)));
                     offset = sendWindow(server, envelope, offset);
                 } else if (m instanceof ChannelMessage.DeliveryAck) {
                     offset = sendWindow(server, envelope, offset);

@@ -184,9 +184,25 @@ public class TrpChannel {
                     + start.version() + " (" + start.mode() + "), not what was asked for");
         }
         installed.requireNewer(start.programId(), start.version());
+        requireRoomFor(start);
         X509Certificate publisher = new PublisherSignatureCheck(identity.trustedDistributionCa())
                 .publisher(start.publisherCertificate());
         delivery = new TrpDelivery(start, publisher, installed.stagingDir());
+    }
+
+    /** The envelope and the decrypted program are staged side by side: refuse before a byte arrives if they cannot fit. */
+    private void requireRoomFor(ChannelMessage.DeliveryStart start) {
+        long needed = start.envelopeSize() + start.programSize();
+        long usable;
+        try {
+            usable = Files.getFileStore(installed.stagingDir()).getUsableSpace();
+        } catch (IOException e) {
+            throw new TrpRefusal("storage-failed", "cannot read the free space of the TRP's store");
+        }
+        if (needed > usable) {
+            throw new TrpRefusal("storage-full", "the delivery needs " + needed + " bytes of staging space, "
+                    + usable + " are free");
+        }
     }
 
     private void finish(ChannelMessage.DeliveryEnd end) {
