@@ -1,19 +1,16 @@
 package dev.progdist.bench;
 
+import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.gateway.ChannelRelay;
 import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.trp.InstalledPrograms;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -146,7 +143,7 @@ public final class DeliveryBench {
                 out.line("publish " + run[0] + " (hash, sign, stream into the catalog)", BenchOutput.seconds(publishNanos)
                         + ", " + BenchOutput.mbps(BenchFiles.mbPerSecond(options.deliverSize(), publishNanos)));
             }
-            String expectedSha256 = sha256(program);
+            String expectedSha256 = Fingerprints.sha256(program);
             BenchFiles.deleteQuietly(program); // the catalog holds its own copy now
             for (String[] run : runs) {
                 deliverOnce(system, run[0], run[1], expectedSha256);
@@ -158,8 +155,7 @@ public final class DeliveryBench {
             throws Exception {
         String label = mode + " (TRP " + system.deviceId + ", EC P-256)";
         ChannelRelay relay = system.loggedInRelay();
-        System.gc();
-        Thread.sleep(200);
+        System.gc(); // a full, synchronous collection: the delivery starts from live data only
         HeapWatch watch = new HeapWatch();
         long before = watch.usedNow();
         HeapWatch.Result heap;
@@ -201,7 +197,7 @@ public final class DeliveryBench {
         InstalledPrograms installed = new InstalledPrograms(system.home, system.deviceId);
         Path file = installed.programFile(PROGRAM).orElse(null);
         boolean same = file != null && version.equals(installed.installedVersion(PROGRAM).orElse(null))
-                && expectedSha256.equals(sha256(file));
+                && expectedSha256.equals(Fingerprints.sha256(file));
         if (!same) {
             failures.add(label + ": the TRP reports installed, but its installed bytes differ from the published ones");
         }
@@ -210,18 +206,6 @@ public final class DeliveryBench {
 
     private static String heapGoal(long bytes) {
         return bytes < HEAP_GOAL_BYTES ? " (goal < 128 MiB: met)" : " (goal < 128 MiB: NOT met)";
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[64 * 1024];
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     // ---- 3 ----------------------------------------------------------------------------------

@@ -4,27 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.progdist.gateway.FirstPathClient;
 import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.protocol.Home;
-import dev.progdist.protocol.keys.KeyStores;
-import dev.progdist.protocol.keys.SecretSource;
 import dev.progdist.protocol.program.EnvelopeMode;
 import dev.progdist.protocol.program.ProgramStatement;
 import dev.progdist.protocol.program.ProgramVersions;
 import dev.progdist.protocol.wire.SessionResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.Key;
-import java.security.MessageDigest;
-import java.security.PrivateKey;
 import java.security.Signature;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -261,63 +250,14 @@ final class ProgramCommand {
                 }
             }
         }
-        ProgramStatement statement = new ProgramStatement(id, version, sha256(file), size(file));
+        ProgramStatement statement = ProgramStatement.of(id, version, file);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Progdist-Program-Sha256", statement.sha256());
-        headers.put("Progdist-Publisher-Signature", sign(home, statement));
+        headers.put("Progdist-Publisher-Signature", DevelopmentPki.signAsPublisher(home, statement));
         if (defaultMode != null) {
             headers.put("Progdist-Default-Mode", defaultMode.label());
         }
         return client.postFile(session, "/api/v1/programs/" + id + "/versions/" + version, file, headers, 201);
-    }
-
-    /** SHA-256 of {@code file}, streamed through one 64 KiB buffer. */
-    static String sha256(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[64 * 1024];
-            for (int n; (n = in.read(buffer)) >= 0; ) {
-                digest.update(buffer, 0, n);
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
-    }
-
-    private static long size(Path file) {
-        try {
-            return Files.size(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
-    }
-
-    /**
-     * Signs {@code statement} with the publisher key of {@code home} ({@code pki/publisher.p12},
-     * alias {@value DevelopmentPki#PUBLISHER_ALIAS}, password from {@link SecretSource} name
-     * {@value DevelopmentPki#PUBLISHER_PASSWORD}); base64 DER.
-     */
-    static String sign(Home home, ProgramStatement statement) {
-        char[] password = new SecretSource(home).get(DevelopmentPki.PUBLISHER_PASSWORD);
-        try {
-            Key key = KeyStores.load(home.pkiDir().resolve("publisher.p12"), password)
-                    .getKey(DevelopmentPki.PUBLISHER_ALIAS, password);
-            if (!(key instanceof PrivateKey privateKey)) {
-                throw new IllegalStateException("no publisher key '" + DevelopmentPki.PUBLISHER_ALIAS + "' in "
-                        + home.pkiDir().resolve("publisher.p12"));
-            }
-            Signature signature = Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-            signature.initSign(privateKey);
-            signature.update(statement.signedBytes());
-            return Base64.getEncoder().encodeToString(signature.sign());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot sign with the publisher key: " + e.getMessage(), e);
-        } finally {
-            java.util.Arrays.fill(password, '\0');
-        }
     }
 
     private static void requireProgramId(String id) {

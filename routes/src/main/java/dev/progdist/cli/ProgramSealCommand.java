@@ -11,6 +11,7 @@ import dev.progdist.protocol.Home;
 import dev.progdist.protocol.envelope.EnvelopeException;
 import dev.progdist.protocol.envelope.ProgramSealer;
 import dev.progdist.protocol.json.Json;
+import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.program.EnvelopeMode;
 import java.nio.file.Files;
@@ -89,7 +90,7 @@ final class ProgramSealCommand implements Callable<Integer> {
             System.err.println("Refused: " + e.code() + " (" + e.getMessage() + ")");
             return 3;
         }
-        String envelopeSha256 = ProgramCommand.sha256(out);
+        String envelopeSha256 = Fingerprints.sha256(out);
         ObjectNode meta = Json.mapper().createObjectNode()
                 .put("programId", program.programId()).put("version", program.version())
                 .put("mode", parsedMode.label()).put("deviceId", device.deviceId())
@@ -108,6 +109,6 @@ final class ProgramSealCommand implements Callable<Integer> {
 
     /** The blob on disk must still be the bytes the signature covers. */
     private static boolean blobMatches(Path blob, ProgramCatalog.ProgramVersion p) throws Exception {
-        return Files.size(blob) == p.size() && ProgramCommand.sha256(blob).equals(p.sha256());
+        return Files.size(blob) == p.size() && Fingerprints.sha256(blob).equals(p.sha256());
     }
 }

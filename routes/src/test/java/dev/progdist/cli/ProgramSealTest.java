@@ -56,10 +56,10 @@ class ProgramSealTest {
         new SecureRandom().nextBytes(program);
         Path file = dir.resolve("tool.bin");
         Files.write(file, program);
-        ProgramStatement statement = new ProgramStatement("tool", "1.0", ProgramCommand.sha256(file), program.length);
+        ProgramStatement statement = ProgramStatement.of("tool", "1.0", file);
         try (Database db = UserCommand.openDatabase(home)) {
             new ProgramCatalog(db, BlobStore.forHome(home), Clock.systemUTC()).publish(statement,
-                    ProgramCommand.sign(home, statement), Fingerprints.sha256(pki.publisherCertificate()), null, "test",
+                    DevelopmentPki.signAsPublisher(home, statement), Fingerprints.sha256(pki.publisherCertificate()), null, "test",
                     new ByteArrayInputStream(program));
         }
     }
@@ -128,8 +128,8 @@ class ProgramSealTest {
         try (Database db = UserCommand.openDatabase(home);
                 Connection c = db.connection();
                 PreparedStatement ps = c.prepareStatement("UPDATE programs SET publisher_signature = ?")) {
-            ps.setString(1, ProgramCommand.sign(home, new ProgramStatement("tool", "9.9",
-                    ProgramCommand.sha256(dir.resolve("tool.bin")), program.length)));
+            ps.setString(1, DevelopmentPki.signAsPublisher(home,
+                    ProgramStatement.of("tool", "9.9", dir.resolve("tool.bin"))));
             ps.executeUpdate();
         }
         TrpIdentityStore trp = TrpManufacturing.manufacture(home, "seal-sig", KeyType.EC_P256, false);

@@ -119,43 +119,26 @@ public final class Fleet implements AutoCloseable {
     }
 
     /** Publishes {@code content} as the publisher would: signed with the development PKI's publisher key. */
-    public ProgramCatalog.ProgramVersion publish(String programId, String version, byte[] content) throws Exception {
+    public ProgramCatalog.ProgramVersion publish(String programId, String version, byte[] content) {
         ProgramStatement statement = new ProgramStatement(programId, version, sha256(content), content.length);
-        java.security.Signature signer = java.security.Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-        signer.initSign(publisherKey());
-        signer.update(statement.signedBytes());
-        String signature = java.util.Base64.getEncoder().encodeToString(signer.sign());
-        return serverBean("programCatalog", ProgramCatalog.class).publish(statement, signature,
-                dev.progdist.protocol.keys.Fingerprints.sha256(pki.publisherCertificate()), null, "test",
-                new java.io.ByteArrayInputStream(content));
+        return publish(statement, new java.io.ByteArrayInputStream(content));
     }
 
     /** As {@link #publish(String, String, byte[])}, streaming from {@code file} (for large programs). */
     public ProgramCatalog.ProgramVersion publish(String programId, String version, Path file) throws Exception {
-        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-        try (var in = new java.security.DigestInputStream(java.nio.file.Files.newInputStream(file), md)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        ProgramStatement statement = new ProgramStatement(programId, version,
-                java.util.HexFormat.of().formatHex(md.digest()), java.nio.file.Files.size(file));
-        java.security.Signature signer = java.security.Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-        signer.initSign(publisherKey());
-        signer.update(statement.signedBytes());
         try (var in = java.nio.file.Files.newInputStream(file)) {
-            return serverBean("programCatalog", ProgramCatalog.class).publish(statement,
-                    java.util.Base64.getEncoder().encodeToString(signer.sign()),
-                    dev.progdist.protocol.keys.Fingerprints.sha256(pki.publisherCertificate()), null, "test", in);
+            return publish(ProgramStatement.of(programId, version, file), in);
         }
     }
 
-    public static String sha256(byte[] data) throws Exception {
-        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+    private ProgramCatalog.ProgramVersion publish(ProgramStatement statement, java.io.InputStream content) {
+        return serverBean("programCatalog", ProgramCatalog.class).publish(statement,
+                DevelopmentPki.signAsPublisher(home, statement),
+                dev.progdist.protocol.keys.Fingerprints.sha256(pki.publisherCertificate()), null, "test", content);
     }
 
-    public java.security.PrivateKey publisherKey() throws Exception {
-        var secrets = new dev.progdist.protocol.keys.SecretSource(home, Map.of());
-        return (java.security.PrivateKey) dev.progdist.protocol.keys.KeyStores.load(pki.publisherStore(),
-                secrets.get("publisher")).getKey(DevelopmentPki.PUBLISHER_ALIAS, secrets.get("publisher"));
+    public static String sha256(byte[] data) {
+        return dev.progdist.protocol.keys.Fingerprints.sha256(data);
     }
 
     public void grant(String programId, String user) {

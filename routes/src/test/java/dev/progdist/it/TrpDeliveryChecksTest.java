@@ -11,8 +11,6 @@ import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.channel.MessageType;
 import dev.progdist.protocol.envelope.ProgramSealer;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
-import dev.progdist.protocol.keys.KeyStores;
-import dev.progdist.protocol.keys.SecretSource;
 import dev.progdist.protocol.program.EnvelopeMode;
 import dev.progdist.protocol.program.InstallReceipt;
 import dev.progdist.protocol.program.ProgramStatement;
@@ -37,7 +35,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,7 +62,6 @@ class TrpDeliveryChecksTest {
     static DevelopmentPki pki;
     static TrpIdentityStore trp;
     static TrpIdentityStore other;
-    static PrivateKey publisherKey;
     static ServerChannelTls serverTls;
     static DeviceCertificateValidator validator;
 
@@ -75,9 +71,6 @@ class TrpDeliveryChecksTest {
         pki = DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
         trp = TrpManufacturing.manufacture(home, DEVICE, KeyType.EC_P256, false);
         other = TrpManufacturing.manufacture(home, OTHER, KeyType.EC_P256, false);
-        SecretSource secrets = new SecretSource(home, Map.of());
-        publisherKey = (PrivateKey) KeyStores.load(pki.publisherStore(), secrets.get("publisher"))
-                .getKey(DevelopmentPki.PUBLISHER_ALIAS, secrets.get("publisher"));
         serverTls = ServerChannelTls.fromHome(home);
         validator = DeviceCertificateValidator.forHome(home, Clock.systemUTC());
     }
@@ -154,7 +147,7 @@ class TrpDeliveryChecksTest {
     void aValidSignatureForAnotherVersionIsRefused() throws Exception {
         byte[] program = randomBytes(1000);
         Offer o = honest("54.0", program, EnvelopeMode.WRAPPED);
-        byte[] forOld = sign(publisherKey, new ProgramStatement(programId, "0.1", sha256(program), program.length));
+        byte[] forOld = publisherSignature(new ProgramStatement(programId, "0.1", sha256(program), program.length));
         assertRefused(new Offer(o.version(), program, o.sealedFor(), o.mode(), o.tamperEnvelope(), forOld,
                 o.publisherCert(), o.announcedVersion()), "publisher-signature-invalid");
     }
@@ -213,7 +206,7 @@ class TrpDeliveryChecksTest {
 
     private Offer honest(String version, byte[] program, EnvelopeMode mode) throws Exception {
         return new Offer(version, program, trp.certificate(), mode, UnaryOperator.identity(),
-                sign(publisherKey, new ProgramStatement(programId, version, sha256(program), program.length)),
+                publisherSignature(new ProgramStatement(programId, version, sha256(program), program.length)),
                 pki.publisherCertificate(), version);
     }
 
@@ -303,6 +296,10 @@ class TrpDeliveryChecksTest {
             server.send(new ChannelMessage.DeliveryEnd(sha256(envelope)));
         }
         return end;
+    }
+
+    private static byte[] publisherSignature(ProgramStatement statement) {
+        return Base64.getDecoder().decode(DevelopmentPki.signAsPublisher(home, statement));
     }
 
     private static byte[] sign(PrivateKey key, ProgramStatement statement) throws Exception {

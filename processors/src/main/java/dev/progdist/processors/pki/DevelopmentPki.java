@@ -7,6 +7,7 @@ import dev.progdist.protocol.keys.KeyStores;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.keys.PkiException;
 import dev.progdist.protocol.keys.SecretSource;
+import dev.progdist.protocol.program.ProgramStatement;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.channels.FileChannel;
@@ -577,6 +578,33 @@ public final class DevelopmentPki {
 
     public X509Certificate distributionCaCertificate() {
         return distributionCa;
+    }
+
+    /**
+     * Signs {@code statement} with the publisher key of {@code home} ({@code pki/publisher.p12},
+     * alias {@value #PUBLISHER_ALIAS}, password from {@link SecretSource} name
+     * {@value #PUBLISHER_PASSWORD}): the signature {@code program publish} uploads, base64 DER
+     * ({@link ProgramStatement#SIGNATURE_ALGORITHM}). The key is unwrapped for this one signature.
+     *
+     * @throws PkiException if the key store or key cannot be read or used
+     */
+    public static String signAsPublisher(Home home, ProgramStatement statement) {
+        Path store = pkiFile(home, "publisher.p12");
+        char[] password = new SecretSource(home).get(PUBLISHER_PASSWORD);
+        try {
+            Key key = KeyStores.load(store, password).getKey(PUBLISHER_ALIAS, password);
+            if (!(key instanceof PrivateKey privateKey)) {
+                throw new PkiException("no publisher key '" + PUBLISHER_ALIAS + "' in " + store);
+            }
+            java.security.Signature signature = java.security.Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
+            signature.initSign(privateKey);
+            signature.update(statement.signedBytes());
+            return java.util.Base64.getEncoder().encodeToString(signature.sign());
+        } catch (GeneralSecurityException e) {
+            throw new PkiException("cannot sign with the publisher key: " + e.getMessage(), e);
+        } finally {
+            java.util.Arrays.fill(password, '\0');
+        }
     }
 
     public X509Certificate publisherCertificate() {

@@ -10,7 +10,7 @@ import java.util.HexFormat;
  * Certificate fingerprints as shown to operators and stored by the server: lowercase hex of the
  * SHA-256 digest of the certificate's DER encoding (the same value {@code openssl x509
  * -fingerprint -sha256} prints, without colons). Throws {@link PkiException} if the certificate
- * cannot be encoded.
+ * cannot be encoded. The same hex form serves for program and envelope digests.
  */
 public final class Fingerprints {
 
@@ -26,6 +26,27 @@ public final class Fingerprints {
             return sha256(certificate.getEncoded());
         } catch (CertificateEncodingException e) {
             throw new PkiException("cannot encode certificate " + certificate.getSubjectX500Principal(), e);
+        }
+    }
+
+    /**
+     * Lowercase hex SHA-256 over the contents of {@code file}, read through one 64 KiB buffer
+     * (memory does not grow with the file).
+     *
+     * @throws java.io.UncheckedIOException if the file cannot be read
+     */
+    public static String sha256(java.nio.file.Path file) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + file, e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new PkiException("SHA-256 is not available", e);
         }
     }
 

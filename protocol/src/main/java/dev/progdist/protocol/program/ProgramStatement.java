@@ -43,6 +43,20 @@ public record ProgramStatement(String programId, String version, String sha256, 
         }
     }
 
+    /**
+     * The statement of the program in {@code file}: its SHA-256 and size, read once.
+     *
+     * @throws java.io.UncheckedIOException if the file cannot be read
+     */
+    public static ProgramStatement of(String programId, String version, java.nio.file.Path file) {
+        try {
+            return new ProgramStatement(programId, version, dev.progdist.protocol.keys.Fingerprints.sha256(file),
+                    java.nio.file.Files.size(file));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
     public static boolean isSha256Hex(String s) {
         return s != null && SHA256_HEX.matcher(s).matches();
     }
