@@ -14,10 +14,8 @@ import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.store.Database;
 import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.protocol.Home;
-import dev.progdist.protocol.Settings;
 import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.keys.KeyStores;
-import dev.progdist.protocol.keys.SecretSource;
 import dev.progdist.protocol.program.ProgramStatement;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -44,16 +42,11 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.camel.CamelContext;
-import org.apache.camel.spi.Resource;
-import org.apache.camel.support.PluginHelper;
-import org.apache.camel.support.ResourceHelper;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,7 +68,6 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     static Path tempHome;
     static Home home;
     static int port;
-    static PrivateKey publisherKey;
 
     final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     TestHttps https;
@@ -85,10 +77,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     @BeforeAll
     static void pki() throws Exception {
         home = Home.at(tempHome);
-        DevelopmentPki pki = DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
-        char[] password = new SecretSource(home).get(DevelopmentPki.PUBLISHER_PASSWORD);
-        publisherKey = (PrivateKey) KeyStores.load(pki.publisherStore(), password)
-                .getKey(DevelopmentPki.PUBLISHER_ALIAS, password);
+        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
@@ -97,25 +86,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     @Override
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
-        String db = "jdbc:h2:file:" + tempHome.resolve("db-" + UUID.randomUUID()) + ";AUTO_SERVER=TRUE";
-        Properties props = Settings.load("server", Path.of("no-config-dir"), Map.of(), Map.of(
-                "progdist.home", tempHome.toString(),
-                "progdist.server.port", String.valueOf(port),
-                "progdist.server.bind", "127.0.0.1",
-                "progdist.db.url", db,
-                "progdist.broker.url", "",
-                "progdist.auth.argon2.memory-kib", "1024",
-                "progdist.auth.argon2.iterations", "1",
-                "progdist.program.max-size", String.valueOf(MAX_SIZE)));
-        context.getPropertiesComponent().setOverrideProperties(props);
-        context.setStreamCaching(false);
-        context.getRegistry().bind("clock", java.time.Clock.class, clock);
-        new ServerConfiguration().configure(context);
-        List<Resource> resources = new ArrayList<>();
-        for (String r : ROUTES) {
-            resources.add(ResourceHelper.resolveMandatoryResource(context, "classpath:camel/" + r + ".camel.yaml"));
-        }
-        PluginHelper.getRoutesLoader(context).loadRoutes(resources);
+        RouteTestServer.configure(context, tempHome, port, clock, ROUTES, Map.of("progdist.program.max-size", String.valueOf(MAX_SIZE)));
         return context;
     }
 
@@ -136,7 +107,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     void aSignedProgramIsStoredByItsDigestAndListed() throws Exception {
         byte[] program = randomBytes(200_000);
         String sha = Fingerprints.sha256(program);
-        String signature = sign(publisherKey, new ProgramStatement("editor", "1.10", sha, program.length));
+        String signature = signAsPublisher(new ProgramStatement("editor", "1.10", sha, program.length));
 
         HttpResponse<String> r = https.send(publish("editor", "1.10", program, sha, signature, operatorToken)
                 .header("Progdist-Default-Mode", "wrapped"));
@@ -160,7 +131,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
         byte[] older = randomBytes(10);
         String olderSha = Fingerprints.sha256(older);
         assertThat(https.send(publish("editor", "1.9", older, olderSha,
-                sign(publisherKey, new ProgramStatement("editor", "1.9", olderSha, older.length)), operatorToken))
+                signAsPublisher(new ProgramStatement("editor", "1.9", olderSha, older.length)), operatorToken))
                 .statusCode()).isEqualTo(201);
 
         JsonNode list = TestHttps.json(get("/api/v1/programs", operatorToken));
@@ -180,7 +151,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
         byte[] empty = new byte[0];
         String sha = Fingerprints.sha256(empty);
         HttpResponse<String> r = https.send(publish("empty", "1", empty, sha,
-                sign(publisherKey, new ProgramStatement("empty", "1", sha, 0)), operatorToken));
+                signAsPublisher(new ProgramStatement("empty", "1", sha, 0)), operatorToken));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
         assertThat(TestHttps.json(r).path("defaultMode").isMissingNode()).isTrue();
     }
@@ -189,7 +160,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     void aWrongOrMalformedSignatureIsRefusedAndNothingIsStored() throws Exception {
         byte[] program = randomBytes(5000);
         String sha = Fingerprints.sha256(program);
-        byte[] good = Base64.getDecoder().decode(sign(publisherKey,
+        byte[] good = Base64.getDecoder().decode(signAsPublisher(
                 new ProgramStatement("tool", "1.0", sha, program.length)));
         byte[] flipped = good.clone();
         flipped[flipped.length - 1] ^= 1;
@@ -228,12 +199,12 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
         byte[] program = randomBytes(5000);
         String sha = Fingerprints.sha256(program);
 
-        String forOtherVersion = sign(publisherKey, new ProgramStatement("tool", "1.0", sha, program.length));
+        String forOtherVersion = signAsPublisher(new ProgramStatement("tool", "1.0", sha, program.length));
         assertProblem(https.send(publish("tool", "2.0", program, sha, forOtherVersion, operatorToken)), 400,
                 "publisher-signature-invalid");
         assertProblem(https.send(publish("other-tool", "1.0", program, sha, forOtherVersion, operatorToken)), 400,
                 "publisher-signature-invalid");
-        String forOtherSize = sign(publisherKey, new ProgramStatement("tool", "1.0", sha, program.length + 1));
+        String forOtherSize = signAsPublisher(new ProgramStatement("tool", "1.0", sha, program.length + 1));
         assertProblem(https.send(publish("tool", "1.0", program, sha, forOtherSize, operatorToken)), 400,
                 "publisher-signature-invalid");
         assertNotStored(sha);
@@ -243,7 +214,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     void bytesThatAreNotTheSignedOnesAreRefusedAndNotKept() throws Exception {
         byte[] signed = randomBytes(70_000);
         String signedSha = Fingerprints.sha256(signed);
-        String signature = sign(publisherKey, new ProgramStatement("tool", "1.0", signedSha, signed.length));
+        String signature = signAsPublisher(new ProgramStatement("tool", "1.0", signedSha, signed.length));
         byte[] swapped = randomBytes(signed.length);
 
         HttpResponse<String> r = https.send(publish("tool", "1.0", swapped, signedSha, signature, operatorToken));
@@ -266,19 +237,19 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     void aPublishedVersionCannotBePublishedAgain() throws Exception {
         byte[] program = randomBytes(1000);
         String sha = Fingerprints.sha256(program);
-        String signature = sign(publisherKey, new ProgramStatement("tool", "1.1", sha, program.length));
+        String signature = signAsPublisher(new ProgramStatement("tool", "1.1", sha, program.length));
         assertThat(https.send(publish("tool", "1.1", program, sha, signature, operatorToken)).statusCode())
                 .isEqualTo(201);
 
         assertProblem(https.send(publish("tool", "1.1", program, sha, signature, operatorToken)), 409,
                 "program-exists");
         // equal in version order: a TRP holding 1.1 would refuse 1.01, so the catalog does too
-        String equal = sign(publisherKey, new ProgramStatement("tool", "1.01", sha, program.length));
+        String equal = signAsPublisher(new ProgramStatement("tool", "1.01", sha, program.length));
         HttpResponse<String> r = https.send(publish("tool", "1.01", program, sha, equal, operatorToken));
         assertProblem(r, 409, "program-exists");
         assertThat(TestHttps.json(r).path("detail").asText()).contains("1.1");
         // the same bytes under another version are stored once
-        String v2 = sign(publisherKey, new ProgramStatement("tool", "2", sha, program.length));
+        String v2 = signAsPublisher(new ProgramStatement("tool", "2", sha, program.length));
         assertThat(https.send(publish("tool", "2", program, sha, v2, operatorToken)).statusCode()).isEqualTo(201);
         assertThat(blob(sha)).exists();
     }
@@ -287,7 +258,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     void missingOrMalformedHeadersAreRefused() throws Exception {
         byte[] program = randomBytes(100);
         String sha = Fingerprints.sha256(program);
-        String signature = sign(publisherKey, new ProgramStatement("tool", "1.0", sha, program.length));
+        String signature = signAsPublisher(new ProgramStatement("tool", "1.0", sha, program.length));
 
         HttpResponse<String> noDigest = https.send(https.request("/api/v1/programs/tool/versions/1.0")
                 .header("Authorization", "Bearer " + operatorToken)
@@ -340,7 +311,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
     void onlyOperatorsMayPublishOrReadTheCatalog() throws Exception {
         byte[] program = randomBytes(100);
         String sha = Fingerprints.sha256(program);
-        String signature = sign(publisherKey, new ProgramStatement("tool", "1.0", sha, program.length));
+        String signature = signAsPublisher(new ProgramStatement("tool", "1.0", sha, program.length));
 
         assertProblem(https.send(publish("tool", "1.0", program, sha, signature, userToken)), 403, "forbidden");
         assertProblem(https.send(https.request("/api/v1/programs/tool/versions/1.0")
@@ -433,7 +404,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
                 .header("Content-Type", "application/octet-stream")
                 .header("Progdist-Program-Sha256", sha)
                 .header("Progdist-Publisher-Signature",
-                        sign(publisherKey, new ProgramStatement("big", "1", sha, size)))
+                        signAsPublisher(new ProgramStatement("big", "1", sha, size)))
                 .timeout(Duration.ofMinutes(5))
                 .POST(HttpRequest.BodyPublishers.fromPublisher(
                         HttpRequest.BodyPublishers.ofInputStream(() -> generated(size)), size)));
@@ -552,7 +523,7 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
         byte[] program = randomBytes(64);
         String sha = Fingerprints.sha256(program);
         HttpResponse<String> r = https.send(publish(id, version, program, sha,
-                sign(publisherKey, new ProgramStatement(id, version, sha, program.length)), operatorToken));
+                signAsPublisher(new ProgramStatement(id, version, sha, program.length)), operatorToken));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     }
 
@@ -593,6 +564,10 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
 
     private HttpResponse<String> get(String path, String token) throws Exception {
         return https.send(https.request(path).header("Authorization", "Bearer " + token).GET());
+    }
+
+    static String signAsPublisher(ProgramStatement statement) {
+        return DevelopmentPki.signAsPublisher(home, statement);
     }
 
     static String sign(PrivateKey key, ProgramStatement statement) throws Exception {

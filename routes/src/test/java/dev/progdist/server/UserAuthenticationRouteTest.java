@@ -10,13 +10,11 @@ import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
 import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.protocol.Home;
-import dev.progdist.protocol.Settings;
 import java.io.ByteArrayInputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -25,14 +23,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.NotifyBuilder;
-import org.apache.camel.support.PluginHelper;
-import org.apache.camel.support.ResourceHelper;
-import org.apache.camel.spi.Resource;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,25 +65,7 @@ class UserAuthenticationRouteTest extends CamelTestSupport {
     protected CamelContext createCamelContext() throws Exception {
         CamelContext context = super.createCamelContext();
         // each test gets its own database so lock-outs and sessions do not leak between tests
-        String db = "jdbc:h2:file:" + tempHome.resolve("db-" + UUID.randomUUID()) + ";AUTO_SERVER=TRUE";
-        Properties props = Settings.load("server", Path.of("no-config-dir"), Map.of(), Map.of(
-                "progdist.home", tempHome.toString(),
-                "progdist.server.port", String.valueOf(port),
-                "progdist.server.bind", "127.0.0.1",
-                "progdist.db.url", db,
-                "progdist.broker.url", "",
-                "progdist.auth.argon2.memory-kib", "1024",
-                "progdist.auth.argon2.iterations", "1",
-                "progdist.auth.lock-after", "5"));
-        context.getPropertiesComponent().setOverrideProperties(props);
-        context.setStreamCaching(false);
-        context.getRegistry().bind("clock", java.time.Clock.class, clock);
-        new ServerConfiguration().configure(context);
-        List<Resource> resources = new ArrayList<>();
-        for (String r : ROUTES) {
-            resources.add(ResourceHelper.resolveMandatoryResource(context, "classpath:camel/" + r + ".camel.yaml"));
-        }
-        PluginHelper.getRoutesLoader(context).loadRoutes(resources);
+        RouteTestServer.configure(context, tempHome, port, clock, ROUTES, Map.of("progdist.auth.lock-after", "5"));
         return context;
     }
 

@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.progdist.processors.store.Database;
 import dev.progdist.processors.testing.MutableClock;
+import dev.progdist.processors.testing.PostgresSchema;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -30,26 +29,18 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 @EnabledIfEnvironmentVariable(named = "PROGDIST_TEST_POSTGRES_URL", matches = "jdbc:postgresql:.*")
 class LoginThrottlePostgresTest {
 
-    private final String url = System.getenv("PROGDIST_TEST_POSTGRES_URL");
-    private final String user = System.getenv("PROGDIST_TEST_POSTGRES_USER");
-    private final String password = System.getenv("PROGDIST_TEST_POSTGRES_PASSWORD");
-    private final String schema = "t_" + UUID.randomUUID().toString().replace("-", "");
+    private PostgresSchema schema;
     private Database db;
 
     @BeforeEach
     void freshSchema() throws Exception {
-        try (Connection c = DriverManager.getConnection(url, user, password); Statement st = c.createStatement()) {
-            st.execute("CREATE SCHEMA " + schema);
-        }
-        db = Database.open(url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema, user, password, 4);
+        schema = PostgresSchema.create(4);
+        db = schema.database();
     }
 
     @AfterEach
     void dropSchema() throws Exception {
-        db.close();
-        try (Connection c = DriverManager.getConnection(url, user, password); Statement st = c.createStatement()) {
-            st.execute("DROP SCHEMA " + schema + " CASCADE");
-        }
+        schema.close();
     }
 
     /**

@@ -9,12 +9,11 @@ import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.SessionStore;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.http.ProblemException;
+import dev.progdist.processors.testing.PostgresSchema;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,33 +27,25 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 @EnabledIfEnvironmentVariable(named = "PROGDIST_TEST_POSTGRES_URL", matches = "jdbc:postgresql:.*")
 class PostgresDatabaseTest {
 
-    private final String url = System.getenv("PROGDIST_TEST_POSTGRES_URL");
-    private final String user = System.getenv("PROGDIST_TEST_POSTGRES_USER");
-    private final String password = System.getenv("PROGDIST_TEST_POSTGRES_PASSWORD");
-    private final String schema = "t_" + UUID.randomUUID().toString().replace("-", "");
+    private PostgresSchema schema;
     private Database db;
 
     @BeforeEach
     void freshSchema() throws Exception {
-        try (Connection c = DriverManager.getConnection(url, user, password)) {
-            c.createStatement().execute("CREATE SCHEMA " + schema);
-        }
-        db = Database.open(url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema, user, password, 4);
+        schema = PostgresSchema.create(4);
+        db = schema.database();
     }
 
     @AfterEach
     void dropSchema() throws Exception {
-        db.close();
-        try (Connection c = DriverManager.getConnection(url, user, password)) {
-            c.createStatement().execute("DROP SCHEMA " + schema + " CASCADE");
-        }
+        schema.close();
     }
 
     @Test
     void migrationsCreateTheSchema() throws Exception {
         try (Connection c = db.connection();
                 ResultSet rs = c.createStatement().executeQuery(
-                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = '" + schema
+                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = '" + schema.name()
                                 + "' AND table_name IN ('users', 'sessions', 'login_failures', 'audit_events')")) {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(4);

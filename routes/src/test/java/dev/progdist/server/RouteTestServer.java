@@ -1,0 +1,53 @@
+package dev.progdist.server;
+
+import dev.progdist.protocol.Settings;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
+
+/**
+ * The server as route tests run it: the real {@link ServerConfiguration} (HTTPS, broker, database)
+ * on a home with a development PKI, a fresh H2 database per context so state does not leak between
+ * tests, a test clock, and only the named YAML route files.
+ */
+final class RouteTestServer {
+
+    private RouteTestServer() {
+    }
+
+    /**
+     * Configures {@code context} as a server on {@code port} in {@code home}, with cheap Argon2id
+     * and {@code settings} on top, and loads {@code classpath:camel/<route>.camel.yaml} for each route.
+     */
+    static void configure(CamelContext context, Path home, int port, Clock clock, List<String> routes,
+            Map<String, String> settings) throws Exception {
+        Map<String, String> overrides = new HashMap<>(Map.of(
+                "progdist.home", home.toString(),
+                "progdist.server.port", String.valueOf(port),
+                "progdist.server.bind", "127.0.0.1",
+                "progdist.db.url", "jdbc:h2:file:" + home.resolve("db-" + UUID.randomUUID()) + ";AUTO_SERVER=TRUE",
+                "progdist.broker.url", "",
+                "progdist.auth.argon2.memory-kib", "1024",
+                "progdist.auth.argon2.iterations", "1"));
+        overrides.putAll(settings);
+        Properties props = Settings.load("server", Path.of("no-config-dir"), Map.of(), overrides);
+        context.getPropertiesComponent().setOverrideProperties(props);
+        context.setStreamCaching(false);
+        context.getRegistry().bind("clock", Clock.class, clock);
+        new ServerConfiguration().configure(context);
+        List<Resource> resources = new ArrayList<>();
+        for (String r : routes) {
+            resources.add(ResourceHelper.resolveMandatoryResource(context, "classpath:camel/" + r + ".camel.yaml"));
+        }
+        PluginHelper.getRoutesLoader(context).loadRoutes(resources);
+    }
+}
