@@ -72,6 +72,27 @@ public class DeviceBus {
     }
 
     /**
+     * Asks the TRP of {@code deviceId} for its status until it answers, for callers that have just
+     * started it (demo, bench). {@code beforeEachTry} may throw to give up early (a child process
+     * died). Each try waits up to {@code progdist.gateway.bus.request-timeout} for the answer.
+     *
+     * @throws IllegalStateException from the last try once {@code timeout} has passed
+     */
+    public TrpStatus awaitStatus(String deviceId, java.time.Duration timeout, Runnable beforeEachTry) {
+        java.time.Instant deadline = java.time.Instant.now().plus(timeout);
+        while (true) {
+            beforeEachTry.run();
+            try {
+                return status(deviceId);
+            } catch (IllegalStateException e) {
+                if (java.time.Instant.now().isAfter(deadline)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
      * Asks the TRP of {@code deviceId} for its status.
      *
      * @throws IllegalStateException when the TRP does not answer in time or answers nonsense

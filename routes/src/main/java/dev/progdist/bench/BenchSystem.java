@@ -17,8 +17,6 @@ import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.protocol.keys.Fingerprints;
-import dev.progdist.protocol.keys.KeyStores;
-import dev.progdist.protocol.keys.SecretSource;
 import dev.progdist.protocol.program.ProgramStatement;
 import dev.progdist.protocol.wire.SessionResponse;
 import dev.progdist.server.ServerMain;
@@ -29,16 +27,12 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.camel.main.Main;
@@ -134,18 +128,11 @@ public final class BenchSystem implements AutoCloseable {
                 "progdist.trp.device", deviceId,
                 "progdist.trp.bus.url", "tcp://127.0.0.1:" + busPort + "?reconnectAttempts=-1&retryInterval=100"));
         trp.start();
-        Instant deadline = Instant.now().plus(startupTimeout);
-        while (true) {
-            try {
-                bus().status(deviceId);
-                break;
-            } catch (RuntimeException e) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException("the TRP emulator did not answer on the device bus within "
-                            + startupTimeout + ": " + e.getMessage(), e);
-                }
-                Thread.sleep(100);
-            }
+        try {
+            bus().awaitStatus(deviceId, startupTimeout, () -> { });
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("the TRP emulator did not answer on the device bus within "
+                    + startupTimeout + ": " + e.getMessage(), e);
         }
         progress.accept("server on https://localhost:" + port + ", gateway with device bus on tcp://127.0.0.1:"
                 + busPort + ", TRP emulator connected (all in this JVM)");
@@ -176,27 +163,12 @@ public final class BenchSystem implements AutoCloseable {
      * the file to the server's {@link ProgramCatalog}.
      */
     public ProgramCatalog.ProgramVersion publish(String programId, String version, Path program) throws Exception {
-        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(program)) {
-            byte[] buffer = new byte[64 * 1024];
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                sha256.update(buffer, 0, n);
-            }
-        }
-        ProgramStatement statement = new ProgramStatement(programId, version, HexFormat.of().formatHex(sha256.digest()),
-                Files.size(program));
-        DevelopmentPki pki = DevelopmentPki.open(home);
-        SecretSource secrets = new SecretSource(home, Map.of());
-        PrivateKey key = (PrivateKey) KeyStores.load(pki.publisherStore(), secrets.get("publisher"))
-                .getKey(DevelopmentPki.PUBLISHER_ALIAS, secrets.get("publisher"));
-        Signature signer = Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-        signer.initSign(key);
-        signer.update(statement.signedBytes());
-        String signature = Base64.getEncoder().encodeToString(signer.sign());
+        ProgramStatement statement = ProgramStatement.of(programId, version, program);
+        String signature = DevelopmentPki.signAsPublisher(home, statement);
+        X509Certificate publisher = DevelopmentPki.open(home).publisherCertificate();
         try (InputStream in = Files.newInputStream(program)) {
             return serverBean("programCatalog", ProgramCatalog.class).publish(statement, signature,
-                    Fingerprints.sha256(pki.publisherCertificate()), null, "bench", in);
+                    Fingerprints.sha256(publisher), null, "bench", in);
         }
     }
 

@@ -43,8 +43,7 @@ public final class HeapWatch implements AutoCloseable {
     private final AtomicInteger samples = new AtomicInteger();
     private final NotificationListener gcListener = this::onGc;
     private final List<NotificationEmitter> emitters = new ArrayList<>();
-    private volatile boolean running;
-    private Thread sampler;
+    private java.util.concurrent.ScheduledExecutorService sampler;
 
     public HeapWatch() {
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -70,20 +69,15 @@ public final class HeapWatch implements AutoCloseable {
                 emitters.add(emitter);
             }
         }
-        running = true;
-        sampler = new Thread(() -> {
-            while (running) {
-                sampledPeak.accumulateAndGet(usedNow(), Math::max);
-                samples.incrementAndGet();
-                try {
-                    Thread.sleep(PERIOD_MILLIS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "bench-heap-sampler");
-        sampler.setDaemon(true);
-        sampler.start();
+        sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-heap-sampler");
+            t.setDaemon(true);
+            return t;
+        });
+        sampler.scheduleAtFixedRate(() -> {
+            sampledPeak.accumulateAndGet(usedNow(), Math::max);
+            samples.incrementAndGet();
+        }, 0, PERIOD_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -114,9 +108,8 @@ public final class HeapWatch implements AutoCloseable {
 
     /** Stops sampling and returns what was seen since {@link #start()}. */
     public Result stop() throws InterruptedException {
-        running = false;
-        sampler.interrupt();
-        sampler.join();
+        sampler.shutdownNow();
+        sampler.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS);
         sampledPeak.accumulateAndGet(usedNow(), Math::max);
         removeListeners();
         long poolPeaks = 0;
@@ -140,9 +133,8 @@ public final class HeapWatch implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
         if (sampler != null) {
-            sampler.interrupt();
+            sampler.shutdownNow();
         }
         removeListeners();
     }

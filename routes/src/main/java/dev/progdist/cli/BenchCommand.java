@@ -21,11 +21,44 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests) of this machine.",
         subcommands = {BenchCommand.Channel.class, BenchCommand.Delivery.class})
 final class BenchCommand {
+
+    /** What every bench shares: its scratch home, its logging, how long it waits for its TRP. */
+    static class RunOptions {
+
+        @Option(names = "--home", paramLabel = "DIR",
+                description = "bench home, wiped first; must be new, empty or an earlier bench home"
+                        + " (default: $PROGDIST_HOME/<bench>, e.g. ./data/bench or ./data/bench-delivery)")
+        Path home;
+
+        @Option(names = "--log", description = "keep progdist's INFO logging on standard error (default: WARN and up)")
+        boolean log;
+
+        @Option(names = "--startup-timeout", defaultValue = "PT120S",
+                description = "how long to wait for the TRP to answer on the device bus (default: ${DEFAULT-VALUE})")
+        Duration startupTimeout;
+
+        /**
+         * Wipes and returns the bench home ({@code --home}, else {@code $PROGDIST_HOME/<defaultName>}),
+         * with built-in settings only and progdist's logging at WARN unless {@code --log}.
+         */
+        Home prepare(String defaultName) {
+            Home mainHome = Home.fromEnvironment();
+            Home benchHome = ScratchHome.prepare(home != null ? home : mainHome.root().resolve(defaultName),
+                    mainHome.root(), "bench");
+            // built-in settings only: an integrator's config/*.properties must not redirect the bench
+            System.setProperty("progdist.config.dir", benchHome.root().resolve("no-config").toString());
+            if (!log) {
+                Logging.warnOnly("dev.progdist");
+            }
+            return benchHome;
+        }
+    }
 
     /**
      * Full second-path setups end to end in one JVM on a fresh bench home, then the crypto-only
@@ -43,6 +76,9 @@ final class BenchCommand {
                 "%nPrints one figure per line. Exit status 0 only if every session was authenticated.%n"})
     static final class Channel implements Callable<Integer> {
 
+        @Mixin
+        RunOptions run;
+
         @Option(names = "--sessions", paramLabel = "N", defaultValue = "200",
                 description = "measured sessions (default: ${DEFAULT-VALUE})")
         int sessions;
@@ -50,11 +86,6 @@ final class BenchCommand {
         @Option(names = "--warmup", paramLabel = "W", defaultValue = "20",
                 description = "sessions run first and not counted (default: ${DEFAULT-VALUE})")
         int warmup;
-
-        @Option(names = "--home", paramLabel = "DIR",
-                description = "bench home, wiped first; must be new, empty or an earlier bench home"
-                        + " (default: $PROGDIST_HOME/bench, i.e. ./data/bench)")
-        Path home;
 
         @Option(names = "--key", paramLabel = "ec|rsa", defaultValue = "ec",
                 description = "the TRP's key: ec (P-256, default) or rsa (3072 bits)")
@@ -73,12 +104,6 @@ final class BenchCommand {
         @Option(names = "--no-providers", description = "skip the provider rate table (saves about 12 s)")
         boolean noProviders;
 
-        @Option(names = "--log", description = "keep progdist's INFO logging on standard error (default: WARN and up)")
-        boolean log;
-
-        @Option(names = "--startup-timeout", defaultValue = "PT120S",
-                description = "how long to wait for the TRP to answer on the device bus (default: ${DEFAULT-VALUE})")
-        Duration startupTimeout;
 
         private static final int MAX_FAILURES = 5;
 
@@ -88,16 +113,9 @@ final class BenchCommand {
                 throw new IllegalArgumentException("--sessions must be at least 1 and --warmup at least 0");
             }
             KeyType keyType = KeyType.parse(key);
-            Home mainHome = Home.fromEnvironment();
-            Home benchHome = ScratchHome.prepare(home != null ? home : mainHome.root().resolve("bench"),
-                    mainHome.root(), "bench");
             Argon2Cost cost = Argon2Cost.serverDefault(argon2MemoryKiB);
-            // built-in settings only: an integrator's config/*.properties must not redirect the bench
-            System.setProperty("progdist.config.dir", benchHome.root().resolve("no-config").toString());
             cost.hasher(); // refuses an impossible cost before anything starts
-            if (!log) {
-                Logging.warnOnly("dev.progdist");
-            }
+            Home benchHome = run.prepare("bench");
             Runtime rt = Runtime.getRuntime();
             long runStart = System.nanoTime();
 
@@ -127,7 +145,7 @@ final class BenchCommand {
             String storedHash;
             String deviceId;
             long setupStart = System.nanoTime();
-            try (BenchSystem system = BenchSystem.start(benchHome, keyType, cost, startupTimeout,
+            try (BenchSystem system = BenchSystem.start(benchHome, keyType, cost, run.startupTimeout,
                     text -> line("", text))) {
                 line("setup time", seconds(System.nanoTime() - setupStart));
                 deviceId = system.deviceId;
@@ -266,10 +284,8 @@ final class BenchCommand {
                         + " (the published blob, the installed copy).%n"})
     static final class Delivery implements Callable<Integer> {
 
-        @Option(names = "--home", paramLabel = "DIR",
-                description = "bench home, wiped first; must be new, empty or an earlier bench home"
-                        + " (default: $PROGDIST_HOME/bench-delivery, i.e. ./data/bench-delivery)")
-        Path home;
+        @Mixin
+        RunOptions run;
 
         @Option(names = "--encrypt-size", paramLabel = "SIZE", defaultValue = "256MiB",
                 description = "program size for the encryption throughput (default: ${DEFAULT-VALUE};"
@@ -297,12 +313,6 @@ final class BenchCommand {
         @Option(names = "--skip-deliver", description = "skip the delivery heap measurement (section 2)")
         boolean skipDeliver;
 
-        @Option(names = "--log", description = "keep progdist's INFO logging on standard error (default: WARN and up)")
-        boolean log;
-
-        @Option(names = "--startup-timeout", defaultValue = "PT120S",
-                description = "how long to wait for the TRP to answer on the device bus (default: ${DEFAULT-VALUE})")
-        Duration startupTimeout;
 
         @Override
         public Integer call() throws Exception {
@@ -313,16 +323,9 @@ final class BenchCommand {
             long encrypt = BenchFiles.parseSize(encryptSize);
             long deliver = BenchFiles.parseSize(deliverSize);
             long release = BenchFiles.parseSize(releaseSize);
-            Home mainHome = Home.fromEnvironment();
-            Home benchHome = ScratchHome.prepare(home != null ? home : mainHome.root().resolve("bench-delivery"),
-                    mainHome.root(), "bench");
-            // built-in settings only: an integrator's config/*.properties must not redirect the bench
-            System.setProperty("progdist.config.dir", benchHome.root().resolve("no-config").toString());
-            if (!log) {
-                Logging.warnOnly("dev.progdist");
-            }
+            Home benchHome = run.prepare("bench-delivery");
             List<String> failures = new DeliveryBench(new DeliveryBench.Options(benchHome, encrypt, deliver, release,
-                    devices, skipDeliver, runs, startupTimeout), new BenchOutput(System.out)).run();
+                    devices, skipDeliver, runs, run.startupTimeout), new BenchOutput(System.out)).run();
             return failures.isEmpty() ? 0 : 1;
         }
     }

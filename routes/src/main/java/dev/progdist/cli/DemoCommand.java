@@ -112,7 +112,7 @@ final class DemoCommand implements Callable<Integer> {
                         "tcp://127.0.0.1:" + busPort + "?reconnectAttempts=-1&retryInterval=200");
             }
             for (String device : devices.keySet().stream().sorted().toList()) {
-                TrpStatus status = awaitStatus(bus, device);
+                TrpStatus status = bus.awaitStatus(device, startupTimeout, this::checkChildren);
                 step("TRP " + status.deviceId() + " answered over the device bus: key " + status.keyType()
                         + ", certificate SHA-256 " + status.certificateFingerprint().substring(0, 16) + "…, "
                         + status.installed().size() + " program(s) installed");
@@ -221,20 +221,6 @@ final class DemoCommand implements Callable<Integer> {
                     throw e;
                 }
                 Thread.sleep(250); // the server process is still starting
-            }
-        }
-    }
-
-    private TrpStatus awaitStatus(DeviceBus bus, String device) {
-        Instant deadline = Instant.now().plus(startupTimeout);
-        while (true) {
-            checkChildren();
-            try {
-                return bus.status(device);
-            } catch (IllegalStateException e) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw e;
-                }
             }
         }
     }
