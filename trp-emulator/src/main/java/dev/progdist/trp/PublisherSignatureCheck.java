@@ -59,7 +59,7 @@ final class PublisherSignatureCheck {
     }
 
     /** Verifies {@code signatureBase64} over {@code statement} with {@code publisher}'s key. */
-    void verify(X509Certificate publisher, ProgramStatement statement, String signatureBase64) {
+    static void verify(X509Certificate publisher, ProgramStatement statement, String signatureBase64) {
         if (!statement.isSignedBy(publisher.getPublicKey(), signatureBase64)) {
             throw new TrpRefusal("publisher-signature-invalid",
                     "the publisher signature does not match the program as decrypted");

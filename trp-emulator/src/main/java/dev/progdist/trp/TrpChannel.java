@@ -150,7 +150,7 @@ public class TrpChannel {
                 && !outcome.containsKey("progdistDelivery")) {
             begin(start);
         } else if (m instanceof ChannelMessage.DeliveryChunk chunk && delivery != null) {
-            delivery.append(chunk.data());
+            delivery.append(chunk.asReadOnlyBuffer());
         } else if (m instanceof ChannelMessage.DeliveryEnd end && delivery != null) {
             finish(end);
         } else if (m instanceof ChannelMessage.ErrorMessage e) {
@@ -226,8 +226,7 @@ public class TrpChannel {
             // the statement is rebuilt from what this TRP decrypted, not from what it was told
             ProgramStatement statement = new ProgramStatement(start.programId(), start.version(),
                     opened.plaintextSha256Hex(), opened.size());
-            new PublisherSignatureCheck(identity.trustedDistributionCa())
-                    .verify(delivery.publisher(), statement, start.publisherSignature());
+            PublisherSignatureCheck.verify(delivery.publisher(), statement, start.publisherSignature());
             installed.install(start.programId(), start.version(), plaintext);
             InstallReceipt receipt = new InstallReceipt(identity.deviceId(), start.programId(), start.version(),
                     opened.plaintextSha256Hex(), envelopeSha256, sessionId, start.serverNonce());

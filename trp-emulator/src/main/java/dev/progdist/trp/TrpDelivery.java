@@ -2,10 +2,12 @@ package dev.progdist.trp;
 
 import dev.progdist.protocol.channel.ChannelMessage;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
@@ -21,7 +23,7 @@ final class TrpDelivery implements AutoCloseable {
     private final ChannelMessage.DeliveryStart start;
     private final X509Certificate publisher;
     private final Path envelope;
-    private final OutputStream out;
+    private final FileChannel out;
     private final MessageDigest digest;
     private long received;
 
@@ -30,7 +32,7 @@ final class TrpDelivery implements AutoCloseable {
         this.publisher = publisher;
         try {
             this.envelope = Files.createTempFile(stagingDir, "envelope-", ".part");
-            this.out = Files.newOutputStream(envelope);
+            this.out = FileChannel.open(envelope, StandardOpenOption.WRITE);
             this.digest = MessageDigest.getInstance("SHA-256");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot stage a delivery", e);
@@ -55,17 +57,20 @@ final class TrpDelivery implements AutoCloseable {
         return envelope;
     }
 
-    void append(byte[] data) {
-        if (received + data.length > start.envelopeSize()) {
+    void append(ByteBuffer data) {
+        int n = data.remaining();
+        if (received + n > start.envelopeSize()) {
             throw new TrpRefusal("envelope-size-mismatch", "the server sent more envelope bytes than it announced");
         }
+        digest.update(data.duplicate());
         try {
-            out.write(data);
+            while (data.hasRemaining()) {
+                out.write(data);
+            }
         } catch (IOException e) {
             throw new TrpRefusal("storage-failed", "cannot stage the envelope: " + e.getClass().getSimpleName(), e);
         }
-        digest.update(data);
-        received += data.length;
+        received += n;
     }
 
     /** Closes the staged envelope after checking its length and digest; returns the digest (hex). */

@@ -52,8 +52,5 @@ public class DeliveryFailures {
         if (channel != null) {
             innerChannel.fail(channel, code, detail);
         }
-        exchange.getMessage().removeHeaders("CamelSignature*");
-        exchange.getMessage().removeHeader("CamelDigitalSignature");
-        exchange.getMessage().setBody(null);
     }
 }

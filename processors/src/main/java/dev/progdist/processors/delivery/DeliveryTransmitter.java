@@ -58,9 +58,9 @@ public class DeliveryTransmitter {
         try {
             while (delivery.sent() < length && windowSent < window) {
                 int n = readFully(delivery, buf, (int) Math.min(CHUNK, length - delivery.sent()));
-                byte[] chunk = n == buf.length ? buf.clone() : Arrays.copyOf(buf, n);
-                delivery.envelopeDigest().update(chunk);
-                channel.channel().send(new ChannelMessage.DeliveryChunk(chunk));
+                delivery.envelopeDigest().update(buf, 0, n);
+                // the record takes its own copy: buf can be reused for the next chunk
+                channel.channel().send(new ChannelMessage.DeliveryChunk(n == buf.length ? buf : Arrays.copyOf(buf, n)));
                 delivery.sent(delivery.sent() + n);
                 windowSent += n;
             }

@@ -40,6 +40,5 @@ public class KeyWrapping {
         } catch (EnvelopeException e) {
             throw new DeliveryRefusal(e.code(), e.getMessage());
         }
-        exchange.getMessage().setBody(null);
     }
 }

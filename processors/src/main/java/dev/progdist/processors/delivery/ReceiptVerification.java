@@ -66,9 +66,6 @@ public class ReceiptVerification {
         delivery.done();
         audit.record("program-installed", channel.userId(), "device:" + channel.deviceId(),
                 delivery.program().programId() + " " + delivery.program().version() + " (" + delivery.mode().label() + ")");
-        exchange.getMessage().removeHeaders("CamelSignature*");
-        exchange.getMessage().removeHeader("CamelDigitalSignature");
-        exchange.getMessage().setBody(null);
         channel.channel().send(new ChannelMessage.Close());
         channel.tls().close();
     }
