@@ -23,7 +23,7 @@ final class UserCommand {
     static Database openDatabase(Home home) {
         Properties s = Settings.load("server", Map.of("progdist.home", home.root().toString()));
         String url = s.getProperty("progdist.db.url", "").strip();
-        return Database.open(url.isEmpty() ? Database.defaultUrl(home) : url, s.getProperty("progdist.db.user"),
+        return Database.open(home, url, s.getProperty("progdist.db.user"),
                 s.getProperty("progdist.db.password"), 2);
     }
 

@@ -87,8 +87,7 @@ public class ServerConfiguration implements CamelConfiguration {
         }
 
         String url = prop(pc, "progdist.db.url", "");
-        Database database = Database.open(url.isBlank() ? Database.defaultUrl(home) : url,
-                prop(pc, "progdist.db.user", ""), prop(pc, "progdist.db.password", ""),
+        Database database = Database.open(home, url, prop(pc, "progdist.db.user", ""), prop(pc, "progdist.db.password", ""),
                 Integer.parseInt(prop(pc, "progdist.db.pool-size", "10")));
         context.addService(closing("database", database::close));
 
