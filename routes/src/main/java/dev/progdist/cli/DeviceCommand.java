@@ -96,10 +96,10 @@ final class DeviceCommand {
         @Override
         public Integer call() {
             Home home = homeOption.home();
+            if (!DeviceId.isValid(device)) {
+                throw new IllegalArgumentException("no registered device '" + device + "'");
+            }
             api.change(home, l -> {
-                if (!DeviceId.isValid(device)) {
-                    throw new IllegalArgumentException("no registered device '" + device + "'");
-                }
                 print(l.client().postJson(l.session(), "/api/v1/devices/" + device + (active() ? "/enable" : "/disable"),
                         Map.of()));
                 return null;
