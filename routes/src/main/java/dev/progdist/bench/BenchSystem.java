@@ -100,7 +100,7 @@ public final class BenchSystem implements AutoCloseable {
         }
         TrpManufacturing.manufacture(home, deviceId, keyType, false);
         progress.accept("PKI initialised; TRP " + deviceId + " manufactured (" + keyType.cliName() + ") and certified");
-        try (Database db = Database.open(Database.defaultUrl(home), "", "", 2)) {
+        try (Database db = Database.openHome(home, 2)) {
             new UserDirectory(db, cost.hasher(), Clock.systemUTC()).addUser(USER, secret, Role.USER, false);
             new DeviceRegistry(db, Clock.systemUTC()).register(deviceId, USER, "bench");
         }
@@ -192,7 +192,7 @@ public final class BenchSystem implements AutoCloseable {
 
     /** The stored hash of the bench user, exactly as the server verifies it. */
     public String storedHash() {
-        try (Database db = Database.open(Database.defaultUrl(home), "", "", 1)) {
+        try (Database db = Database.openHome(home, 1)) {
             return new UserDirectory(db, cost.hasher(), Clock.systemUTC()).find(USER).orElseThrow().passwordHash();
         }
     }

@@ -2,7 +2,11 @@ package dev.progdist.cli;
 
 import dev.progdist.processors.channel.DeviceRegistry;
 import dev.progdist.processors.store.Database;
+import dev.progdist.protocol.DeviceId;
+import dev.progdist.protocol.Home;
+import dev.progdist.protocol.json.Json;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,13 +18,22 @@ import picocli.CommandLine.Option;
             DeviceCommand.Enable.class})
 final class DeviceCommand {
 
+    private static void print(com.fasterxml.jackson.databind.JsonNode d) {
+        try {
+            print(Json.mapper().treeToValue(d, DeviceRegistry.Device.class));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("unexpected answer from the server: " + e.getMessage(), e);
+        }
+    }
+
     private static void print(DeviceRegistry.Device d) {
         System.out.printf("%-32s owner %-20s %-9s last seen %s%n", d.deviceId(), d.ownerUserId(), d.status(),
                 d.lastSeenAt() == null ? "never" : d.lastSeenAt() + " (certificate " + d.lastFingerprint() + ")");
     }
 
     @Command(name = "register", mixinStandardHelpOptions = true,
-            description = "Register a device to its owner (works whether or not the server runs).")
+            description = "Register a device to its owner (works whether or not the server runs; "
+                    + "with --operator through its API).")
     static final class Register implements Callable<Integer> {
         @Mixin
         HomeOption homeOption;
@@ -31,11 +44,21 @@ final class DeviceCommand {
         @Option(names = "--owner", required = true, description = "user ID of the device's owner")
         String owner;
 
+        @Mixin
+        ServerApi api;
+
         @Override
         public Integer call() {
-            try (Database db = UserCommand.openDatabase(homeOption.home())) {
-                print(new DeviceRegistry(db, Clock.systemUTC()).register(device, owner, "cli"));
-            }
+            Home home = homeOption.home();
+            api.change(home, l -> {
+                print(l.client().postJson(l.session(), "/api/v1/devices", Map.of("deviceId", device, "owner", owner)));
+                return null;
+            }, () -> {
+                try (Database db = UserCommand.openDatabase(home)) {
+                    print(new DeviceRegistry(db, Clock.systemUTC()).register(device, owner, "cli"));
+                }
+                return null;
+            });
             return 0;
         }
     }
@@ -65,11 +88,23 @@ final class DeviceCommand {
         @Option(names = "--device", required = true)
         String device;
 
+        @Mixin
+        ServerApi api;
+
         abstract boolean active();
 
         @Override
         public Integer call() {
-            return setStatus(homeOption, device, active());
+            Home home = homeOption.home();
+            if (!DeviceId.isValid(device)) {
+                throw new IllegalArgumentException("no registered device '" + device + "'");
+            }
+            api.change(home, l -> {
+                print(l.client().postJson(l.session(), "/api/v1/devices/" + device + (active() ? "/enable" : "/disable"),
+                        Map.of()));
+                return null;
+            }, () -> setStatus(home, device, active()));
+            return 0;
         }
     }
 
@@ -90,8 +125,8 @@ final class DeviceCommand {
         }
     }
 
-    private static int setStatus(HomeOption homeOption, String device, boolean active) {
-        try (Database db = UserCommand.openDatabase(homeOption.home())) {
+    private static int setStatus(Home home, String device, boolean active) {
+        try (Database db = UserCommand.openDatabase(home)) {
             DeviceRegistry registry = new DeviceRegistry(db, Clock.systemUTC());
             if (!registry.setStatus(device, active)) {
                 throw new IllegalArgumentException("no registered device '" + device + "'");

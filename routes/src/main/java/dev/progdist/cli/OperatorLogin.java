@@ -39,9 +39,14 @@ class OperatorLogin {
 
     /** Logs {@code user} in at {@code server}, the secret from $PROGDIST_PASSWORD or standard input. */
     static Login login(Home home, URI server, Path trustCa, String user) {
+        return login(home, server, trustCa, user, Secrets.ENV);
+    }
+
+    /** As {@link #login(Home, URI, Path, String)}, the secret from {@code secretEnv} or standard input. */
+    static Login login(Home home, URI server, Path trustCa, String user, String secretEnv) {
         FirstPathClient client = new FirstPathClient(server,
                 trustCa != null ? trustCa : home.pkiDir().resolve("distribution-ca.crt"), Duration.ofSeconds(30));
-        char[] secret = Secrets.read("secret for " + user);
+        char[] secret = Secrets.read("secret for " + user, secretEnv);
         try {
             return new Login(client, client.login(user, secret));
         } finally {

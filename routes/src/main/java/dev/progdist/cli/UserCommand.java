@@ -23,7 +23,7 @@ final class UserCommand {
     static Database openDatabase(Home home) {
         Properties s = Settings.load("server", Map.of("progdist.home", home.root().toString()));
         String url = s.getProperty("progdist.db.url", "").strip();
-        return Database.open(url.isEmpty() ? Database.defaultUrl(home) : url, s.getProperty("progdist.db.user"),
+        return Database.open(home, url, s.getProperty("progdist.db.user"),
                 s.getProperty("progdist.db.password"), 2);
     }
 
@@ -57,7 +57,9 @@ final class UserCommand {
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true,
-            description = "Add a user. The secret comes from $PROGDIST_PASSWORD or standard input, never argv.")
+            description = "Add a user. The secret comes from $PROGDIST_PASSWORD or standard input, never argv. "
+                    + "With --operator, through the server's API; the operator's secret then comes from "
+                    + "$PROGDIST_OPERATOR_PASSWORD or the next line of standard input.")
     static final class Add implements Callable<Integer> {
 
         @Mixin
@@ -72,16 +74,31 @@ final class UserCommand {
         @Option(names = "--replace", description = "replace the secret and role of an existing user")
         boolean replace;
 
+        @Mixin
+        ServerApi api;
+
         @Override
         public Integer call() {
             Role parsedRole = Role.parse(role);
+            if (replace && api.operator != null) {
+                throw new IllegalArgumentException("the operator API cannot replace a user yet: run 'user add "
+                        + userId + " --replace' without --operator");
+            }
             char[] secret = Secrets.read("secret for " + userId);
             String violation = UserDirectory.secretPolicyViolation(secret);
             if (violation != null) {
                 throw new IllegalArgumentException(violation);
             }
-            try (Database db = openDatabase(homeOption.home())) {
-                new UserDirectory(db, hasher(), Clock.systemUTC()).addUser(userId, secret, parsedRole, replace);
+            Home home = homeOption.home();
+            try {
+                api.change(home, Secrets.OPERATOR_ENV, l -> l.client().postJson(l.session(), "/api/v1/users",
+                        Map.of("userId", userId, "password", new String(secret), "role", parsedRole.dbValue())), () -> {
+                            try (Database db = openDatabase(home)) {
+                                new UserDirectory(db, hasher(), Clock.systemUTC()).addUser(userId, secret, parsedRole,
+                                        replace);
+                            }
+                            return null;
+                        });
             } finally {
                 java.util.Arrays.fill(secret, '\0');
             }

@@ -87,8 +87,7 @@ public class ServerConfiguration implements CamelConfiguration {
         }
 
         String url = prop(pc, "progdist.db.url", "");
-        Database database = Database.open(url.isBlank() ? Database.defaultUrl(home) : url,
-                prop(pc, "progdist.db.user", ""), prop(pc, "progdist.db.password", ""),
+        Database database = Database.open(home, url, prop(pc, "progdist.db.user", ""), prop(pc, "progdist.db.password", ""),
                 Integer.parseInt(prop(pc, "progdist.db.pool-size", "10")));
         context.addService(closing("database", database::close));
 
@@ -181,6 +180,9 @@ public class ServerConfiguration implements CamelConfiguration {
 
         String port = prop(pc, "progdist.server.port", "8443");
         String bind = prop(pc, "progdist.server.bind", "");
+        // tells CLI commands on this home that a server runs, and where its operator API is
+        RunningServer running = RunningServer.self(RunningServer.localUrl(bind, port));
+        context.addService(closing("running-marker", () -> running.remove(home)));
         context.addStartupListener(new org.apache.camel.StartupListener() {
             @Override
             public void onCamelContextStarted(CamelContext ctx, boolean alreadyStarted) {
@@ -189,6 +191,7 @@ public class ServerConfiguration implements CamelConfiguration {
 
             @Override
             public void onCamelContextFullyStarted(CamelContext ctx, boolean alreadyStarted) {
+                running.write(home);
                 org.slf4j.LoggerFactory.getLogger(ServerConfiguration.class)
                         .info("progdist server ready on https://{}:{}/ (home {})", bind, port, home);
             }

@@ -107,13 +107,13 @@ public final class Fleet implements AutoCloseable {
     }
 
     public void addUser(String user, char[] secret, Role role) {
-        try (Database db = Database.open(Database.defaultUrl(home), "", "", 1)) {
+        try (Database db = Database.openHome(home, 1)) {
             new UserDirectory(db, new PasswordHasher(1024, 1, 1), Clock.systemUTC()).addUser(user, secret, role, false);
         }
     }
 
     public void register(String device, String owner) {
-        try (Database db = Database.open(Database.defaultUrl(home), "", "", 1)) {
+        try (Database db = Database.openHome(home, 1)) {
             new DeviceRegistry(db, Clock.systemUTC()).register(device, owner, "test");
         }
     }
