@@ -62,7 +62,7 @@ class DeviceBusSecurityTest {
     }
 
     private static String secretOf(String name) {
-        return new String(new SecretSource(fleet.home, Map.of()).get(name));
+        return new String(new SecretSource(fleet.home, Map.of()).getOrCreate(name));
     }
 
     private static Connection asTrp(String device) throws Exception {
