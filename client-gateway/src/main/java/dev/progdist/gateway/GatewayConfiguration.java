@@ -61,9 +61,11 @@ public class GatewayConfiguration implements CamelConfiguration {
             exit = GatewayExit.SYSTEM;
         }
         SecretSource secrets = new SecretSource(home);
-        char[] gatewaySecret = secrets.getOrCreate(BusUsers.GATEWAY_SECRET);
         Consumer<String> knownDevice = device -> { };
         String busUrl = prop(pc, "progdist.gateway.bus.url");
+        // an external broker has its own users: use bus-gateway if the operator provided it
+        char[] gatewaySecret = busUrl.isBlank() ? secrets.getOrCreate(BusUsers.GATEWAY_SECRET)
+                : secrets.find(BusUsers.GATEWAY_SECRET);
         if (busUrl.isBlank()) {
             String listen = prop(pc, "progdist.gateway.bus.listen");
             GatewayExit onStop = exit;
@@ -88,8 +90,8 @@ public class GatewayConfiguration implements CamelConfiguration {
                 }
             };
         }
-        CachingConnectionFactory factory = new CachingConnectionFactory(
-                BusConnections.factory(busUrl, BusUsers.GATEWAY_USER, gatewaySecret));
+        CachingConnectionFactory factory = new CachingConnectionFactory(gatewaySecret == null
+                ? BusConnections.factory(busUrl) : BusConnections.factory(busUrl, BusUsers.GATEWAY_USER, gatewaySecret));
         context.addService(closing(factory::destroy));
         JmsComponent jms = JmsComponent.jmsComponent(factory);
         // bytes and text only, refused unread otherwise: no Java object from the bus is deserialized
