@@ -131,6 +131,10 @@ class DeviceBusDeserializationTest {
             assertThat(Tripwire.RAN).as("the gateway deserialized the reply").isFalse();
             assertThat(logs.all()).contains("Refused a JMS ObjectMessage on ActiveMQQueue[trp.ds-hostile.out]");
         }
+        // the refused reply was acknowledged, not left for redelivery
+        EmbeddedBroker broker = fleet.gatewayBean("deviceBusBroker", EmbeddedBroker.class);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                broker.server().locateQueue(SimpleString.of("trp.ds-hostile.out")).getMessageCount() == 0);
         // the gateway still talks to its honest TRP
         assertThat(bus.status("ds-1").deviceId()).isEqualTo("ds-1");
         assertThat(Tripwire.RAN).isFalse();
