@@ -18,9 +18,16 @@ public class DeviceBus {
     private static final int MAX_REPLY_CHARS = 256 * 1024;
 
     private final FluentProducerTemplate template;
+    private final java.util.function.Consumer<String> knownDevice;
 
     public DeviceBus(FluentProducerTemplate template) {
+        this(template, device -> { });
+    }
+
+    /** {@code knownDevice} sees each device before the first request to it (provisions its bus secret). */
+    public DeviceBus(FluentProducerTemplate template, java.util.function.Consumer<String> knownDevice) {
         this.template = template;
+        this.knownDevice = knownDevice;
     }
 
     /** A TRP's answer to one relay step: its records and what it reports (never keys or plaintext). */
@@ -45,6 +52,7 @@ public class DeviceBus {
     /** As {@link #channel(String, String, byte[])}, with extra {@code progdist*} request headers. */
     public ChannelStep channel(String deviceId, String kind, byte[] records, java.util.Map<String, Object> headers) {
         DeviceId.require(deviceId);
+        knownDevice.accept(deviceId);
         org.apache.camel.Exchange reply;
         try {
             reply = template.withHeaders(new java.util.HashMap<>(headers))
@@ -99,6 +107,7 @@ public class DeviceBus {
      */
     public TrpStatus status(String deviceId) {
         DeviceId.require(deviceId);
+        knownDevice.accept(deviceId);
         String reply;
         try {
             reply = template.withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId).to("direct:trp-status").request(String.class);

@@ -12,9 +12,15 @@ public final class GatewayMain {
 
     /** A configured, not yet started gateway for {@code credentials}; {@code overrides} win. */
     public static Main create(Map<String, String> overrides, Credentials credentials) {
+        return create(overrides, credentials, GatewayExit.SYSTEM);
+    }
+
+    /** As {@link #create(Map, Credentials)}, ending the process through {@code exit} if it cannot go on. */
+    public static Main create(Map<String, String> overrides, Credentials credentials, GatewayExit exit) {
         Main main = new Main();
         main.setOverrideProperties(Settings.load("gateway", overrides));
         main.bind("gatewayCredentials", credentials);
+        main.bind("gatewayExit", exit);
         main.configure().addConfiguration(GatewayConfiguration.class);
         return main;
     }

@@ -32,6 +32,8 @@ public final class ProgdistCli implements Runnable {
         if (System.getProperty("jdk.tls.namedGroups") == null) {
             System.setProperty("jdk.tls.namedGroups", NAMED_GROUPS);
         }
+        // no Java object from any JMS message is ever deserialized in a progdist process
+        dev.progdist.protocol.bus.BusConnections.denyDeserializationJvmWide();
         System.exit(commandLine().execute(args));
     }
 

@@ -30,6 +30,8 @@ import dev.progdist.processors.program.ProgramCatalog;
 import dev.progdist.processors.store.AuditLog;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
+import dev.progdist.protocol.bus.BusConnections;
+import dev.progdist.protocol.bus.BusMessageConverter;
 import dev.progdist.protocol.bus.EmbeddedBroker;
 import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.keys.Pem;
@@ -42,7 +44,6 @@ import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.jetty12.JettyHttpComponent12;
@@ -100,11 +101,14 @@ public class ServerConfiguration implements CamelConfiguration {
             brokerUrl = "vm://0";
         }
         // a caching factory: camel-jms would otherwise open a connection per message
-        CachingConnectionFactory jmsFactory = new CachingConnectionFactory(new ActiveMQConnectionFactory(brokerUrl));
+        CachingConnectionFactory jmsFactory = new CachingConnectionFactory(BusConnections.factory(brokerUrl));
         jmsFactory.setSessionCacheSize(10);
         context.addService(closing("jms-connections", jmsFactory::destroy));
         context.getRegistry().bind("jmsConnectionFactory", ConnectionFactory.class, jmsFactory);
-        context.addComponent("jms", JmsComponent.jmsComponent(jmsFactory));
+        JmsComponent jms = JmsComponent.jmsComponent(jmsFactory);
+        // text and bytes only (the audit trail is JSON text); anything else is refused unread
+        jms.getConfiguration().setMessageConverter(new BusMessageConverter());
+        context.addComponent("jms", jms);
 
         JettyHttpComponent12 jetty = new JettyHttpComponent12();
         jetty.setSslContextParameters(https);

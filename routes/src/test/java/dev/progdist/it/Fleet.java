@@ -45,6 +45,8 @@ public final class Fleet implements AutoCloseable {
     public final Main server;
     public final Main gateway;
     public final Map<String, Main> trps = new LinkedHashMap<>();
+    /** Exit statuses the gateway asked for (it would have ended its process); empty while all is well. */
+    public final java.util.List<Integer> gatewayExits = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Fleet(Path dir, String user, char[] secret, Map<String, KeyType> devices, Map<String, String> serverSettings)
             throws Exception {
@@ -73,7 +75,7 @@ public final class Fleet implements AutoCloseable {
                 gatewaySettings.put(k, v);
             }
         });
-        gateway = GatewayMain.create(gatewaySettings, new Credentials(user, secret));
+        gateway = GatewayMain.create(gatewaySettings, new Credentials(user, secret), gatewayExits::add);
         gateway.start();
         for (String device : devices.keySet()) {
             startTrp(device);

@@ -2,14 +2,22 @@ package dev.progdist.trp;
 
 import dev.progdist.protocol.DeviceId;
 import dev.progdist.protocol.Home;
-import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import dev.progdist.protocol.bus.BusConnections;
+import dev.progdist.protocol.bus.BusMessageConverter;
+import dev.progdist.protocol.bus.BusUsers;
+import dev.progdist.protocol.keys.SecretSource;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.jms.JmsComponent;
 import org.apache.camel.spi.PropertiesComponent;
 import org.springframework.jms.connection.CachingConnectionFactory;
 
-/** Wires the TRP emulator: its identity store and its connection to the device bus. */
+/**
+ * Wires the TRP emulator: its identity store and its connection to the device bus, as bus user
+ * {@code trp-<device>} with the secret {@code bus-trp-<device>} (created here if the gateway has
+ * not yet done so; both use the same home). Only bytes and text cross the bus
+ * ({@link BusMessageConverter}); Java deserialization is denied on the connection factory.
+ */
 public class TrpConfiguration implements CamelConfiguration {
 
     @Override
@@ -19,8 +27,13 @@ public class TrpConfiguration implements CamelConfiguration {
         String device = DeviceId.require(pc.resolveProperty("progdist.trp.device").map(String::strip).orElse(""));
         TrpIdentityStore identity = TrpIdentityStore.open(home, device);
         String busUrl = pc.resolveProperty("progdist.trp.bus.url").orElseThrow();
-        CachingConnectionFactory factory = new CachingConnectionFactory(new ActiveMQConnectionFactory(busUrl));
-        context.addComponent("jms", JmsComponent.jmsComponent(factory));
+        char[] busSecret = new SecretSource(home).getOrCreate(BusUsers.trpSecretName(device));
+        CachingConnectionFactory factory = new CachingConnectionFactory(
+                BusConnections.factory(busUrl, BusUsers.trpUser(device), busSecret));
+        JmsComponent jms = JmsComponent.jmsComponent(factory);
+        jms.getConfiguration().setMessageConverter(new BusMessageConverter());
+        context.addComponent("jms", jms);
+        context.getRegistry().bind("trpRequestAdmission", new TrpRequestAdmission());
         context.addService(new org.apache.camel.support.service.ServiceSupport() {
             @Override
             protected void doStop() {

@@ -1,13 +1,19 @@
 package dev.progdist.protocol.bus;
 
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.activemq.artemis.api.core.SimpleString;
 import org.apache.activemq.artemis.core.config.Configuration;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.server.ActivateCallback;
+import org.apache.activemq.artemis.core.server.ActiveMQServer;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
 import org.apache.activemq.artemis.core.settings.impl.AddressFullMessagePolicy;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.apache.activemq.artemis.spi.core.security.ActiveMQSecurityManager5;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * <p>Every address gets a dead-letter address ({@code DLQ}) and a bounded number of delivery
  * attempts, because Artemis otherwise drops a message that keeps failing; large queues page to
  * disk instead of filling the heap.
+ *
+ * <p>A broker that accepts TCP clients must have a security manager (the device bus has
+ * {@link DeviceBusSecurity}); only an in-VM-only broker may run without one. Artemis' built-in
+ * cluster user, which bypasses every permission check, gets a random password per start.
+ * {@link #onUnexpectedStop} tells the owner when the broker stops while nobody closed it.
  */
 public final class EmbeddedBroker implements AutoCloseable {
 
@@ -25,6 +36,8 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     private final EmbeddedActiveMQ broker = new EmbeddedActiveMQ();
     private final String name;
+    private volatile boolean closing;
+    private volatile Consumer<String> unexpectedStop;
 
     /**
      * @param name       broker name, for logs
@@ -33,12 +46,33 @@ public final class EmbeddedBroker implements AutoCloseable {
      * @param tcpAcceptor a {@code tcp://host:port} URL to also accept TCP clients, or {@code null}
      */
     public EmbeddedBroker(String name, Path dataDir, int inVmId, String tcpAcceptor) {
+        this(name, dataDir, inVmId, tcpAcceptor, null);
+    }
+
+    /**
+     * @param security who may connect and what each may do; {@code null} (security off) only
+     *                 without a TCP acceptor
+     */
+    public EmbeddedBroker(String name, Path dataDir, int inVmId, String tcpAcceptor,
+            ActiveMQSecurityManager5 security) {
         this.name = name;
+        boolean tcp = tcpAcceptor != null && !tcpAcceptor.isBlank();
+        if (tcp && security == null) {
+            throw new IllegalArgumentException("broker " + name + ": a TCP acceptor needs a security manager");
+        }
         try {
+            byte[] random = new byte[32];
+            new SecureRandom().nextBytes(random);
             Configuration config = new ConfigurationImpl()
                     .setName(name)
                     .setPersistenceEnabled(true)
-                    .setSecurityEnabled(false)
+                    .setSecurityEnabled(security != null)
+                    // the cluster user skips every authorization check; its default password is public
+                    .setClusterUser("progdist-no-cluster-" + name)
+                    .setClusterPassword(Base64.getEncoder().encodeToString(random))
+                    // Artemis keys its login cache by user and password only, not by connection: a
+                    // manager that also looks at the connection (in-VM only users) must see every login
+                    .setAuthenticationCacheSize(0)
                     .setJournalDirectory(dataDir.resolve("journal").toString())
                     .setBindingsDirectory(dataDir.resolve("bindings").toString())
                     .setPagingDirectory(dataDir.resolve("paging").toString())
@@ -50,8 +84,10 @@ public final class EmbeddedBroker implements AutoCloseable {
                     // wait a little for clients to leave, never forever (a TRP may keep reconnecting)
                     .setGracefulShutdownTimeout(5_000)
                     .addAcceptorConfiguration("in-vm", "vm://" + inVmId);
-            if (tcpAcceptor != null && !tcpAcceptor.isBlank()) {
-                config.addAcceptorConfiguration("tcp", tcpAcceptor);
+            if (tcp) {
+                // Artemis' core protocol only: no AMQP, STOMP, MQTT or OpenWire on the device bus
+                config.addAcceptorConfiguration("tcp", tcpAcceptor.contains("protocols=") ? tcpAcceptor
+                        : tcpAcceptor + (tcpAcceptor.contains("?") ? "&" : "?") + "protocols=CORE");
             }
             config.addAddressSetting("#", new AddressSettings()
                     .setDeadLetterAddress(SimpleString.of("DLQ"))
@@ -62,6 +98,9 @@ public final class EmbeddedBroker implements AutoCloseable {
                     .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
                     .setMaxSizeBytes(64L * 1024 * 1024));
             broker.setConfiguration(config);
+            if (security != null) {
+                broker.setSecurityManager(security);
+            }
         } catch (Exception e) {
             throw new IllegalStateException("cannot configure broker " + name, e);
         }
@@ -70,6 +109,17 @@ public final class EmbeddedBroker implements AutoCloseable {
     public EmbeddedBroker start() {
         try {
             broker.start();
+            broker.getActiveMQServer().registerActivateCallback(new ActivateCallback() {
+                @Override
+                public void stop(ActiveMQServer server) {
+                    stopped("stopped");
+                }
+
+                @Override
+                public void shutdown(ActiveMQServer server) {
+                    stopped("shut down");
+                }
+            });
             var remoting = broker.getActiveMQServer().getRemotingService();
             for (var acceptor : broker.getActiveMQServer().getConfiguration().getAcceptorConfigurations()) {
                 var running = remoting.getAcceptor(acceptor.getName());
@@ -91,12 +141,34 @@ public final class EmbeddedBroker implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code listener} gets a one-line reason when the broker stops without {@link #close()}
+     * (a management operation, a critical journal error, the critical analyzer).
+     */
+    public EmbeddedBroker onUnexpectedStop(Consumer<String> listener) {
+        this.unexpectedStop = listener;
+        return this;
+    }
+
+    private void stopped(String how) {
+        Consumer<String> listener = unexpectedStop;
+        if (!closing && listener != null) {
+            listener.accept("broker '" + name + "' " + how + " while in use");
+        }
+    }
+
+    /** The running Artemis server, for tests and health checks. */
+    public ActiveMQServer server() {
+        return broker.getActiveMQServer();
+    }
+
     public boolean isActive() {
         return broker.getActiveMQServer() != null && broker.getActiveMQServer().isActive();
     }
 
     @Override
     public void close() {
+        closing = true;
         try {
             broker.stop();
         } catch (Exception e) {

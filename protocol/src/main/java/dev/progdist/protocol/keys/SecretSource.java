@@ -4,9 +4,10 @@ import dev.progdist.protocol.Home;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -52,7 +53,11 @@ public final class SecretSource {
         return found;
     }
 
-    /** The password for {@code name}, generating and storing a random one if there is none yet. */
+    /**
+     * The password for {@code name}, generating and storing a random one if there is none yet.
+     * Safe when two processes on one home ask at once (a gateway and its TRP for the TRP's bus
+     * secret): the file appears whole or not at all, and both get the one that was stored first.
+     */
     public char[] getOrCreate(String name) {
         char[] found = find(name);
         if (found != null) {
@@ -62,22 +67,45 @@ public final class SecretSource {
         new SecureRandom().nextBytes(random);
         String generated = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         Path file = file(name);
-        Home.ensurePrivateDirectory(file.getParent());
+        Path dir = Home.ensurePrivateDirectory(file.getParent());
+        Path tmp = null;
         try {
-            Files.writeString(file, generated, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE);
             try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
+                tmp = Files.createTempFile(dir, "." + name, ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException notPosix) {
+                tmp = Files.createTempFile(dir, "." + name, ".tmp");
             }
+            Files.writeString(tmp, generated, StandardCharsets.UTF_8);
+            try {
+                // link(2) is atomic and never replaces: the first writer wins, whole
+                Files.createLink(file, tmp);
+            } catch (FileAlreadyExistsException lost) {
+                // another process stored one first: use that one (read below)
+            } catch (UnsupportedOperationException | FileSystemException noLinks) {
+                Files.move(tmp, file);
+            }
+        } catch (FileAlreadyExistsException lost) {
+            // the fallback move lost the race likewise
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a stray temp file of a random secret that nobody uses
+                }
+            }
         }
-        return generated.toCharArray();
+        return get(name);
     }
 
-    private char[] find(String name) {
+    /**
+     * The password for {@code name} from the environment or its file, or {@code null} when there
+     * is none (never creates one).
+     */
+    public char[] find(String name) {
         String fromEnv = environment.get(environmentVariable(name));
         if (fromEnv != null && !fromEnv.isEmpty()) {
             return fromEnv.toCharArray();

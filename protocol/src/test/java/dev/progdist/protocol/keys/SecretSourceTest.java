@@ -105,4 +105,40 @@ class SecretSourceTest {
         // and looking did not create anything
         assertThat(s.file("server-https")).doesNotExist();
     }
+
+    @Test
+    void parallelGetOrCreateAgreesOnOneSecretAndLeavesNoTemporaryFile() throws Exception {
+        // a gateway and its TRP may both create a TRP's bus secret at the same moment
+        int n = 8;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            var start = new java.util.concurrent.CountDownLatch(1);
+            java.util.List<java.util.concurrent.Future<String>> got = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                got.add(pool.submit(() -> {
+                    start.await();
+                    return new String(new SecretSource(home(), Map.of()).getOrCreate("bus-trp-d1"));
+                }));
+            }
+            start.countDown();
+            java.util.Set<String> values = new java.util.HashSet<>();
+            for (var f : got) {
+                values.add(f.get());
+            }
+            assertThat(values).hasSize(1);
+            assertThat(Files.readString(new SecretSource(home(), Map.of()).file("bus-trp-d1"))).isEqualTo(values.iterator().next());
+            try (var files = Files.list(home().secretsDir())) {
+                assertThat(files.map(f -> f.getFileName().toString())).containsExactly("bus-trp-d1.password");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void findNeverCreates() {
+        SecretSource s = new SecretSource(home(), Map.of());
+        assertThat(s.find("bus-trp-d1")).isNull();
+        assertThat(s.file("bus-trp-d1")).doesNotExist();
+    }
 }
