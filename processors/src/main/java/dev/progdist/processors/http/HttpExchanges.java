@@ -88,6 +88,9 @@ public final class HttpExchanges {
     /**
      * The body as bytes, refusing with {@code body-too-large} as soon as it is known to exceed
      * {@code maxBytes}: from {@code Content-Length} before reading, or while reading a chunked body.
+     * On the server, the HTTP front door has already read every body but an upload, within its
+     * deadline ({@code progdist.server.body-read-timeout}), so for those this does not wait on the
+     * network; an upload's reads are bounded by the minimum data rate and the idle timeout.
      */
     public static byte[] readBounded(Exchange exchange, int maxBytes) {
         Message in = exchange.getMessage();
