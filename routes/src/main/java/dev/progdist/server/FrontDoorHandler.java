@@ -76,7 +76,8 @@ final class FrontDoorHandler extends Handler.Wrapper {
                             + " bodies: send JSON as application/json");
         }
         if (!buffered(request, mediaType)) {
-            return admit(request, response, callback);
+            return admit(hasBody(request) && limits.minRequestDataRate() > 0 ? new RateCheckedRequest(request)
+                    : request, response, callback);
         }
         if (request.getLength() > limits.maxBufferedBody()) {
             return refuse(request, response, callback, ProblemType.BODY_TOO_LARGE,
@@ -86,11 +87,25 @@ final class FrontDoorHandler extends Handler.Wrapper {
         return true;
     }
 
+    private static boolean hasBody(Request request) {
+        long length = request.getLength();
+        return length > 0 || (length < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
+    }
+
+    /**
+     * Whether {@code bytes} received by now are fewer than the minimum data rate asks for, counted
+     * from the end of the request's headers after a first second of grace.
+     */
+    private boolean tooSlow(Request request, long bytes) {
+        long elapsedMillis = (System.nanoTime() - request.getHeadersNanoTime()) / 1_000_000;
+        return limits.minRequestDataRate() > 0 && elapsedMillis >= 1000
+                && bytes * 1000 / elapsedMillis < limits.minRequestDataRate();
+    }
+
     /** Whether the front door reads the body before the route: all but large or chunked uploads. */
     private boolean buffered(Request request, String mediaType) {
         long length = request.getLength();
-        boolean chunked = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        if (length == 0 || (length < 0 && !chunked)) {
+        if (!hasBody(request)) {
             return false;
         }
         return !mediaType.equals("application/octet-stream") || (length > 0 && length <= limits.maxBufferedBody());
@@ -238,6 +253,14 @@ final class FrontDoorHandler extends Handler.Wrapper {
                     }
                     return;
                 }
+                if (tooSlow(request, size)) {
+                    if (finish()) {
+                        refuse(request, response, callback, ProblemType.REQUEST_TIMEOUT,
+                                "the request body arrived too slowly (under " + limits.minRequestDataRate()
+                                        + " bytes/s)");
+                    }
+                    return;
+                }
             }
         }
 
@@ -260,12 +283,11 @@ final class FrontDoorHandler extends Handler.Wrapper {
             if (!finish()) {
                 return;
             }
-            // Jetty fails a read whose data rate is below progdist.server.min-request-data-rate
-            boolean slow = failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException
+            boolean timeout = failure instanceof TimeoutException || failure.getCause() instanceof TimeoutException
                     || (failure instanceof BadMessageException b && b.getCode() == 408);
-            if (slow) {
+            if (timeout) {
                 refuse(request, response, callback, ProblemType.REQUEST_TIMEOUT,
-                        "the request body arrived too slowly");
+                        "the request body did not arrive in time");
             } else {
                 refuse(request, response, callback, ProblemType.MALFORMED_REQUEST,
                         "the request body could not be read");
@@ -282,6 +304,37 @@ final class FrontDoorHandler extends Handler.Wrapper {
                 LOG.warn("request handling failed: {}", t.toString());
                 callback.failed(t);
             }
+        }
+    }
+
+    /**
+     * An upload, streamed to its route: a read that finds no bytes waiting fails once fewer bytes
+     * have arrived than the minimum data rate asks for. A stalled upload is ended by the idle timeout.
+     */
+    private final class RateCheckedRequest extends Request.Wrapper {
+
+        private long received;
+        private boolean complete;
+
+        RateCheckedRequest(Request wrapped) {
+            super(wrapped);
+        }
+
+        @Override
+        public Content.Chunk read() {
+            Content.Chunk chunk = super.read();
+            if (chunk == null) {
+                if (!complete && tooSlow(getWrapped(), received)) {
+                    return Content.Chunk.from(new TimeoutException("the request body arrived too slowly (under "
+                            + limits.minRequestDataRate() + " bytes/s)"), true);
+                }
+                return null;
+            }
+            if (chunk.hasRemaining()) {
+                received += chunk.remaining();
+            }
+            complete |= chunk.isLast();
+            return chunk;
         }
     }
 

@@ -113,7 +113,7 @@ public class ServerConfiguration implements CamelConfiguration {
         jetty.setHeaderFilterStrategy(new ApiHeaderFilterStrategy());
         context.addComponent("jetty", jetty);
         // every HTTP route reads its request with this binding (rest-api and not-found)
-        bind(context, "apiHttpBinding", new ApiHttpBinding());
+        bind(context, "apiHttpBinding", jetty.binding());
 
         PasswordHasher hasher = new PasswordHasher(
                 Integer.parseInt(prop(pc, "progdist.auth.argon2.memory-kib", "19456")),
