@@ -44,11 +44,12 @@ import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
-import org.apache.camel.component.jetty12.JettyHttpComponent12;
 import org.apache.camel.component.jms.JmsComponent;
 import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.support.jsse.CipherSuitesParameters;
 import org.apache.camel.support.jsse.KeyManagersParameters;
 import org.apache.camel.support.jsse.KeyStoreParameters;
 import org.apache.camel.support.jsse.SSLContextParameters;
@@ -110,11 +111,12 @@ public class ServerConfiguration implements CamelConfiguration {
         jms.getConfiguration().setMessageConverter(new BusMessageConverter());
         context.addComponent("jms", jms);
 
-        JettyHttpComponent12 jetty = new JettyHttpComponent12();
+        ApiJettyComponent jetty = new ApiJettyComponent(frontDoorLimits(pc));
         jetty.setSslContextParameters(https);
         jetty.setHeaderFilterStrategy(new ApiHeaderFilterStrategy());
-        jetty.setSendServerVersion(false);
         context.addComponent("jetty", jetty);
+        // every HTTP route reads its request with this binding (rest-api and not-found)
+        bind(context, "apiHttpBinding", jetty.binding());
 
         PasswordHasher hasher = new PasswordHasher(
                 Integer.parseInt(prop(pc, "progdist.auth.argon2.memory-kib", "19456")),
@@ -206,6 +208,31 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "serverHealth", new ServerHealth(context, database, broker));
     }
 
+    /**
+     * The cipher suites of the HTTPS port: AEAD only. TLS 1.3's three, and for TLS 1.2 ECDHE (forward
+     * secrecy) with AES-GCM or ChaCha20-Poly1305, for ECDSA keys (what {@code pki init} makes) and
+     * RSA keys. No CBC suite: they are the ones with padding-oracle and Lucky13 histories.
+     */
+    static final List<String> HTTPS_CIPHER_SUITES = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /** The front door's budgets, from {@code progdist.server.*} (defaults in server.properties). */
+    static FrontDoorLimits frontDoorLimits(PropertiesComponent pc) {
+        return new FrontDoorLimits(
+                Integer.parseInt(required(pc, "progdist.server.threads.max")),
+                Integer.parseInt(required(pc, "progdist.server.threads.min")),
+                Integer.parseInt(required(pc, "progdist.server.max-connections")),
+                Duration.parse(required(pc, "progdist.server.idle-timeout")),
+                Long.parseLong(required(pc, "progdist.server.min-request-data-rate")),
+                Duration.parse(required(pc, "progdist.server.body-read-timeout")),
+                Integer.parseInt(required(pc, "progdist.server.max-buffered-body")),
+                Integer.parseInt(required(pc, "progdist.server.login-concurrency")));
+    }
+
     /** HTTPS with the distribution-CA-issued certificate made by {@code pki init}; TLS 1.3 and 1.2 only. */
     static SSLContextParameters httpsTls(Home home) {
         Path store = home.serverDir().resolve("https.p12");
@@ -225,10 +252,13 @@ public class ServerConfiguration implements CamelConfiguration {
         SecureSocketProtocolsParameters protocols = new SecureSocketProtocolsParameters();
         protocols.getSecureSocketProtocol().add("TLSv1.3");
         protocols.getSecureSocketProtocol().add("TLSv1.2");
+        CipherSuitesParameters suites = new CipherSuitesParameters();
+        suites.getCipherSuite().addAll(HTTPS_CIPHER_SUITES);
         SSLContextServerParameters server = new SSLContextServerParameters();
         SSLContextParameters tls = new SSLContextParameters();
         tls.setKeyManagers(kmp);
         tls.setSecureSocketProtocols(protocols);
+        tls.setCipherSuites(suites);
         tls.setServerParameters(server);
         return tls;
     }
@@ -258,6 +288,12 @@ public class ServerConfiguration implements CamelConfiguration {
 
     private static void bind(CamelContext context, String name, Object bean) {
         context.getRegistry().bind(name, bean);
+    }
+
+    /** A setting whose default is in server.properties. */
+    static String required(PropertiesComponent pc, String key) {
+        return pc.resolveProperty(key).map(String::strip).filter(v -> !v.isEmpty())
+                .orElseThrow(() -> new IllegalStateException("setting " + key + " is missing"));
     }
 
     static String prop(PropertiesComponent pc, String key, String defaultValue) {

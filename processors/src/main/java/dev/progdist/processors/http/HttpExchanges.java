@@ -1,5 +1,6 @@
 package dev.progdist.processors.http;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -53,11 +54,15 @@ public final class HttpExchanges {
             String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
             throw new ProblemException(ProblemType.MALFORMED_JSON, field == null
                     ? "the body must be a JSON object" : "field '" + field + "' has the wrong type");
+        } catch (JsonParseException e) {
+            // Json refuses a field given twice: with "last one wins" a body would mean what the last
+            // copy says to us and perhaps what the first says to a proxy or a log reader
+            String duplicate = duplicateField(e);
+            throw new ProblemException(ProblemType.MALFORMED_JSON, duplicate != null
+                    ? "field '" + duplicate + "' appears more than once"
+                    : notValidJson(e));
         } catch (JsonProcessingException e) {
-            throw new ProblemException(ProblemType.MALFORMED_JSON, e.getLocation() == null
-                    ? "the body is not valid JSON"
-                    : "the body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + ")");
+            throw new ProblemException(ProblemType.MALFORMED_JSON, notValidJson(e));
         } catch (IOException e) {
             // e.g. CharConversionException: bytes that are not valid in the encoding Jackson detected
             throw new ProblemException(ProblemType.MALFORMED_JSON, "the body is not valid UTF-8 JSON");
@@ -83,6 +88,9 @@ public final class HttpExchanges {
     /**
      * The body as bytes, refusing with {@code body-too-large} as soon as it is known to exceed
      * {@code maxBytes}: from {@code Content-Length} before reading, or while reading a chunked body.
+     * On the server, the HTTP front door has already read every body but an upload, within its
+     * deadline ({@code progdist.server.body-read-timeout}), so for those this does not wait on the
+     * network; an upload's reads are bounded by the minimum data rate and the idle timeout.
      */
     public static byte[] readBounded(Exchange exchange, int maxBytes) {
         Message in = exchange.getMessage();
@@ -160,6 +168,24 @@ public final class HttpExchanges {
         out.setBody(null);
         out.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         out.setHeader("Cache-Control", "no-store");
+    }
+
+    private static String notValidJson(JsonProcessingException e) {
+        return e.getLocation() == null
+                ? "the body is not valid JSON"
+                : "the body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ")";
+    }
+
+    /** The field name of Jackson's duplicate-detection failure, if it is one and the name is plain. */
+    private static String duplicateField(JsonParseException e) {
+        String m = e.getOriginalMessage();
+        String prefix = "Duplicate field '";
+        if (m == null || !m.startsWith(prefix) || m.indexOf('\'', prefix.length()) < 0) {
+            return null;
+        }
+        String name = m.substring(prefix.length(), m.indexOf('\'', prefix.length()));
+        return name.matches("[A-Za-z0-9_-]{1,64}") ? name : "(a field)";
     }
 
     private static ProblemException tooLarge(int maxBytes) {

@@ -111,6 +111,12 @@ class HttpExchangesTest {
     }
 
     @Test
+    void aFieldGivenTwiceIsMalformedJsonNamingTheField() {
+        assertProblem(() -> HttpExchanges.readJson(json("{\"userId\":\"alice\",\"userId\":\"bob\",\"password\":\"x\"}"),
+                SessionRequest.class, LIMIT), ProblemType.MALFORMED_JSON, "field 'userId' appears more than once");
+    }
+
+    @Test
     void readsStringAndStreamBodies() {
         assertThat(HttpExchanges.readJson(json(VALID), SessionRequest.class, LIMIT).userId()).isEqualTo("alice");
         assertThat(HttpExchanges.readJson(json(new ByteArrayInputStream(VALID.getBytes(StandardCharsets.UTF_8))),

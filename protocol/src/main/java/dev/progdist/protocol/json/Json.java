@@ -1,7 +1,8 @@
 package dev.progdist.protocol.json;
 
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -10,8 +11,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 /**
- * The one JSON configuration of progdist. Parsing is strict and bounded: unknown fields, trailing
- * tokens and nulls for primitives are refused; strings, numbers and nesting depth are capped so a
+ * The one JSON configuration of progdist. Parsing is strict and bounded: unknown fields, duplicate
+ * fields (the last one would otherwise win), trailing tokens and nulls for primitives are refused; strings, numbers and nesting depth are capped so a
  * hostile body cannot exhaust memory before the size limit of its endpoint applies.
  */
 public final class Json {
@@ -32,6 +33,7 @@ public final class Json {
                         .maxStringLength(64 * 1024)
                         .maxNumberLength(32)
                         .build())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();
         return JsonMapper.builder(factory)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)

@@ -3,6 +3,7 @@ package dev.progdist.protocol.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -41,6 +42,17 @@ class JsonTest {
         // trailing white space is fine
         assertThat(Json.mapper().readValue("{\"userId\":\"a\",\"password\":\"b\"}  \n", SessionRequest.class).userId())
                 .isEqualTo("a");
+    }
+
+    /** A field given twice is refused, not "last one wins" (one body read two ways by two parsers). */
+    @Test
+    void duplicateFieldsAreRefused() {
+        assertThatThrownBy(() -> Json.mapper().readValue(
+                "{\"userId\":\"alice\",\"userId\":\"bob\",\"password\":\"b\"}", SessionRequest.class))
+                .isInstanceOfSatisfying(JsonParseException.class,
+                        e -> assertThat(e.getOriginalMessage()).contains("Duplicate field 'userId'"));
+        assertThatThrownBy(() -> Json.mapper().readTree("{\"a\":{\"b\":1,\"b\":2}}"))
+                .isInstanceOf(JsonParseException.class);
     }
 
     @Test

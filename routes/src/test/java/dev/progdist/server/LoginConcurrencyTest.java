@@ -1,0 +1,122 @@
+package dev.progdist.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.progdist.processors.auth.PasswordHasher;
+import dev.progdist.processors.auth.Role;
+import dev.progdist.processors.auth.UserDirectory;
+import dev.progdist.processors.pki.DevelopmentPki;
+import dev.progdist.processors.store.Database;
+import dev.progdist.processors.testing.MutableClock;
+import dev.progdist.protocol.Home;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.camel.CamelContext;
+import org.apache.camel.test.junit5.CamelTestSupport;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The unauthenticated login route runs at most {@code progdist.server.login-concurrency} requests
+ * at once; more are shed with {@code 503 server-busy} and {@code Retry-After} before their Argon2
+ * work starts, and the limit frees up as logins finish. Here the limit is 1 and each login costs a
+ * real 64 MiB Argon2id verification, so a burst overlaps.
+ */
+class LoginConcurrencyTest extends CamelTestSupport {
+
+    private static final String SECRET = "correct horse battery staple";
+
+    @TempDir
+    static Path tempHome;
+    static Home home;
+    static int port;
+
+    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    TestHttps https;
+
+    @BeforeAll
+    static void pki() throws Exception {
+        home = Home.at(tempHome);
+        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+    }
+
+    @Override
+    protected CamelContext createCamelContext() throws Exception {
+        CamelContext context = super.createCamelContext();
+        RouteTestServer.configure(context, tempHome, port, clock, List.of("error-handling", "rest-api",
+                "user-authentication", "health", "not-found"), Map.of(
+                        "progdist.server.login-concurrency", "1",
+                        // the unknown-user check verifies against a hash of this cost
+                        "progdist.auth.argon2.memory-kib", "65536",
+                        "progdist.auth.argon2.iterations", "3"));
+        return context;
+    }
+
+    @Override
+    protected void doPostSetup() throws Exception {
+        https = new TestHttps(URI.create("https://localhost:" + port), DevelopmentPki.open(home)
+                .distributionCaCertificate());
+        Database db = context.getRegistry().lookupByNameAndType("database", Database.class);
+        new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock).addUser("alice", SECRET.toCharArray(), Role.USER,
+                false);
+    }
+
+    @Test
+    void aBurstOfLoginsBeyondTheLimitIsShedWith503AndTheLimitFreesUp() throws Exception {
+        HttpClient client = HttpClient.newBuilder().sslContext(RawHttps.trusting(DevelopmentPki.open(home)
+                .distributionCaCertificate())).build();
+        List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            // distinct unknown IDs: no per-ID throttle is involved, each costs one full verification
+            burst.add(client.sendAsync(HttpRequest.newBuilder(URI.create("https://localhost:" + port
+                    + "/api/v1/sessions")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"nobody-" + i
+                            + "\",\"password\":\"not the secret\"}")).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        List<HttpResponse<String>> answers = burst.stream().map(CompletableFuture::join).toList();
+
+        List<HttpResponse<String>> busy = answers.stream().filter(r -> r.statusCode() == 503).toList();
+        assertThat(busy).isNotEmpty();
+        for (HttpResponse<String> r : busy) {
+            UserAuthenticationRouteTest.assertProblem(r, 503, "server-busy");
+            assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+        }
+        assertThat(answers).allSatisfy(r -> assertThat(r.statusCode()).isIn(401, 503));
+        assertThat(answers).anySatisfy(r -> assertThat(r.statusCode()).isEqualTo(401));
+
+        // every permit came back: logins one after another all get through
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> ok = https.login("alice", SECRET);
+            assertThat(ok.statusCode()).as(ok.body()).isEqualTo(201);
+        }
+        // other routes are not limited by logins
+        assertThat(https.send(https.request("/health")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aRouteMethodTheApiDoesNotHaveIsAProblemDocument() throws Exception {
+        for (String method : List.of("GET", "PUT", "PATCH", "DELETE")) {
+            HttpResponse<String> r = https.send(https.request("/api/v1/sessions")
+                    .method(method, HttpRequest.BodyPublishers.noBody()));
+            assertThat(r.headers().firstValue("Content-Type")).as(method + " " + r.statusCode() + " " + r.body())
+                    .hasValue("application/problem+json");
+            JsonNode p = TestHttps.json(r);
+            assertThat(p.path("status").asInt()).isEqualTo(r.statusCode());
+            assertThat(p.path("code").asText()).isIn("not-found", "method-not-allowed");
+        }
+    }
+}
