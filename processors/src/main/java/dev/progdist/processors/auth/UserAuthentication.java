@@ -6,7 +6,9 @@ import dev.progdist.processors.store.AuditTrail;
 import dev.progdist.protocol.wire.ProblemType;
 import dev.progdist.protocol.wire.SessionRequest;
 import dev.progdist.protocol.wire.SessionResponse;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import org.apache.camel.Exchange;
 
 /**
@@ -37,19 +39,38 @@ public class UserAuthentication {
     private final SessionStore sessions;
     private final AuditTrail audit;
     private final String dummyHash;
+    /** Bounds the Argon2 checks running at once, so logins cannot take every CPU from token checks. */
+    private final Semaphore verifications;
 
+    /** Without a server-wide bound on parallel secret checks (tests). */
     public UserAuthentication(UserDirectory users, PasswordHasher hasher, LoginThrottle throttle,
             SessionStore sessions, AuditTrail audit) {
+        this(users, hasher, throttle, sessions, audit, Integer.MAX_VALUE);
+    }
+
+    /** At most {@code maxParallelVerifications} secrets are checked at once; more are answered {@code server-busy}. */
+    public UserAuthentication(UserDirectory users, PasswordHasher hasher, LoginThrottle throttle,
+            SessionStore sessions, AuditTrail audit, int maxParallelVerifications) {
+        if (maxParallelVerifications < 1) {
+            throw new IllegalArgumentException("at least one secret check at a time must be allowed");
+        }
         this.users = users;
         this.hasher = hasher;
         this.throttle = throttle;
         this.sessions = sessions;
         this.audit = audit;
+        this.verifications = new Semaphore(maxParallelVerifications);
         // same cost as real hashes, so an unknown user takes as long as a wrong secret
         this.dummyHash = hasher.hash("progdist-no-such-user".toCharArray());
     }
 
-    /** {@code POST /api/v1/sessions}: checks the credentials and answers 201 with a new session. */
+    /**
+     * {@code POST /api/v1/sessions}: checks the credentials and answers 201 with a new session.
+     *
+     * <p>A disabled user gets {@code 403 account-disabled}, but only after the secret verified: with
+     * a wrong secret (or an unknown ID) the answer is {@code bad-credentials} as always, so the code
+     * tells nothing to someone who does not already hold the secret.
+     */
     public void openSession(Exchange exchange) {
         SessionRequest request = HttpExchanges.readJson(exchange, SessionRequest.class, MAX_LOGIN_BODY);
         String userId = request.userId();
@@ -66,22 +87,34 @@ public class UserAuthentication {
         }
         if (!UserDirectory.isValidUserId(userId)) {
             // no such user can exist: same answer, same work as a wrong secret
-            hasher.verify(secret, dummyHash);
+            verify(secret, dummyHash);
+            java.util.Arrays.fill(secret, '\0');
             audit.record("login-failed", null, "(malformed user ID)", "bad credentials");
             throw badCredentials();
         }
         @SuppressWarnings("unchecked")
         Optional<UserDirectory.StoredUser>[] found = new Optional[1];
-        LoginThrottle.Outcome outcome = throttle.attempt(userId, () -> {
-            found[0] = users.find(userId);
-            String hash = found[0].map(UserDirectory.StoredUser::passwordHash).orElse(dummyHash);
-            boolean ok = hasher.verify(secret, hash);
-            return ok && found[0].isPresent();
-        });
-        java.util.Arrays.fill(secret, '\0');
+        LoginThrottle.Outcome outcome;
+        try {
+            outcome = throttle.attempt(userId, () -> {
+                found[0] = users.find(userId);
+                String hash = found[0].map(UserDirectory.StoredUser::passwordHash).orElse(dummyHash);
+                boolean ok = verify(secret, hash);
+                return ok && found[0].isPresent();
+            });
+        } finally {
+            java.util.Arrays.fill(secret, '\0');
+        }
         if (outcome instanceof LoginThrottle.Accepted) {
             UserDirectory.StoredUser user = found[0].orElseThrow();
-            SessionResponse session = sessions.open(user.userId(), user.role());
+            SessionResponse session;
+            try {
+                // refuses a disabled user, and a secret replaced since it was read
+                session = sessions.open(user.userId(), user.role(), user.passwordHash());
+            } catch (ProblemException e) {
+                audit.record("login-refused", user.userId(), "user:" + user.userId(), e.type().code());
+                throw e;
+            }
             audit.record("login", user.userId(), "session:" + session.sessionId(), null);
             HttpExchanges.replyJson(exchange, 201, session);
             exchange.getMessage().setHeader("Location", "/api/v1/sessions/" + session.sessionId());
@@ -96,6 +129,19 @@ public class UserAuthentication {
         } else {
             audit.record("login-failed", null, "user:" + userId, "bad credentials");
             throw badCredentials();
+        }
+    }
+
+    /** One Argon2 check, if a slot is free; else {@code 503 server-busy} (nothing is counted as a failure). */
+    private boolean verify(char[] secret, String hash) {
+        if (!verifications.tryAcquire()) {
+            throw new ProblemException(ProblemType.SERVER_BUSY, "the server is checking too many logins at once: "
+                    + "retry in a moment", Duration.ofSeconds(1));
+        }
+        try {
+            return hasher.verify(secret, hash);
+        } finally {
+            verifications.release();
         }
     }
 
