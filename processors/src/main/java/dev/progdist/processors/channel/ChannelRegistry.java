@@ -16,8 +16,10 @@ import java.util.function.Supplier;
 
 /**
  * The live second paths of this server instance, one per first-path session. Bounded three ways:
- * at most {@code maxChannels} in all, at most {@code maxPerUser} for one user (ended channels
- * count until they expire, in both), and at most {@code maxNewPerSession} new channels per session
+ * at most {@code maxChannels} in all (ended channels count until they expire), at most
+ * {@code maxPerUser} that have not ended for one user (a user who runs one channel after another,
+ * each in a new session, is not refused for the ended ones; the total and the rate bound those), and
+ * at most {@code maxNewPerSession} new channels per session
  * within {@code newWindow} (each refused handshake is a {@code channel_events} row, so this also
  * bounds how fast one session can add rows). Channels idle longer than the timeout are dropped by
  * {@link #expireIdle}. Channels live in the instance that started them (a load balancer keeps a
@@ -92,8 +94,9 @@ public class ChannelRegistry {
                 throw new ProblemException(ProblemType.TOO_MANY_CHANNELS, null);
             }
             if (limits.maxPerUser() < Integer.MAX_VALUE && countFor(userId) >= limits.maxPerUser()) {
-                throw new ProblemException(ProblemType.TOO_MANY_USER_CHANNELS, "this user already holds "
-                        + limits.maxPerUser() + " second paths (ended ones count until they expire)", idleTimeout);
+                throw new ProblemException(ProblemType.TOO_MANY_USER_CHANNELS, "this user already has "
+                        + limits.maxPerUser() + " second paths open: end one, or wait until one ends or goes idle",
+                        idleTimeout);
             }
             Instant now = clock.instant();
             Deque<Instant> recent = starts.computeIfAbsent(sessionId, k -> new ArrayDeque<>());
@@ -113,10 +116,11 @@ public class ChannelRegistry {
         }
     }
 
+    /** The user's channels that have not ended. */
     private int countFor(String userId) {
         int n = 0;
         for (ServerChannel c : channels.values()) {
-            if (c.userId().equals(userId)) {
+            if (c.userId().equals(userId) && !c.finished()) {
                 n++;
             }
         }

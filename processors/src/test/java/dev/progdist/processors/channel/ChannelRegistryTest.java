@@ -61,7 +61,11 @@ class ChannelRegistryTest {
         });
         open(r, "b1", "bob");
         r.remove("a1");
-        open(r, "a3", "alice");
+        ServerChannel a3 = open(r, "a3", "alice");
+        // an ended channel does not count for its user (only for the total, until it expires)
+        a3.finish();
+        open(r, "a4", "alice");
+        assertRefused(() -> open(r, "a5", "alice"), ProblemType.TOO_MANY_USER_CHANNELS);
     }
 
     @Test
