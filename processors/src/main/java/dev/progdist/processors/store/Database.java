@@ -42,7 +42,7 @@ public final class Database implements AutoCloseable {
     /** The default URL: an H2 file database in {@code home}. */
     public static String defaultUrl(Home home) {
         Home.ensurePrivateDirectory(home.databaseDir());
-        // a login holds a row lock while it checks a secret: wait for it rather than fail after H2's 1 s
+        // short row locks (a session being opened, a user being changed) are waited for, not failed after H2's 1 s
         return "jdbc:h2:file:" + home.databaseDir().resolve("progdist") + ";AUTO_SERVER=TRUE;LOCK_TIMEOUT=10000";
     }
 
