@@ -59,8 +59,8 @@ class ServerApi {
         }
         T result = locally.get();
         running.ifPresent(r -> System.err.println("progdist: note: the server at " + r.url() + " is running; this "
-                + "change was made directly in its database, with no audit event. Prefer --operator USER, "
-                + "which makes it through the operator API."));
+                + "change was made directly in its database, not through the operator API. Prefer "
+                + "--operator USER, which makes it as that operator."));
         return result;
     }
 }

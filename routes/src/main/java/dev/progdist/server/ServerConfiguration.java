@@ -133,7 +133,8 @@ public class ServerConfiguration implements CamelConfiguration {
                 Duration.parse(prop(pc, "progdist.auth.lock-duration", "PT15M")));
         SessionStore sessions = new SessionStore(database, clock,
                 Duration.parse(prop(pc, "progdist.auth.session-ttl", "PT30M")),
-                Duration.parse(prop(pc, "progdist.auth.session-max-lifetime", "PT12H")));
+                Duration.parse(prop(pc, "progdist.auth.session-max-lifetime", "PT12H")),
+                Integer.parseInt(prop(pc, "progdist.auth.max-sessions-per-user", "20")));
 
         bind(context, "database", database);
         bind(context, "auditLog", auditLog);
@@ -141,7 +142,6 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "sessionStore", sessions);
         UserDirectory users = new UserDirectory(database, hasher, clock);
         bind(context, "userAuthentication", new UserAuthentication(users, hasher, throttle, sessions, auditTrail));
-        bind(context, "userAdministration", new UserAdministration(users, auditTrail));
         bind(context, "problemResponder", new ProblemResponder());
 
         // programs
@@ -163,10 +163,21 @@ public class ServerConfiguration implements CamelConfiguration {
         DeviceCertificateValidator validator = DeviceCertificateValidator.forHome(home, clock);
         bind(context, "deviceRegistry", devices);
         bind(context, "channelLog", channelLog);
+        String maxOpen = prop(pc, "progdist.channel.max-open", "");
+        ChannelRegistry.Limits channelLimits = new ChannelRegistry.Limits(
+                maxOpen.isEmpty() ? ChannelRegistry.defaultMaxChannels(Runtime.getRuntime().maxMemory())
+                        : Integer.parseInt(maxOpen),
+                Integer.parseInt(prop(pc, "progdist.channel.max-per-user", "10")),
+                Integer.parseInt(prop(pc, "progdist.channel.max-new-per-session", "10")),
+                Duration.parse(prop(pc, "progdist.channel.new-per-session-window", "PT1M")));
+        org.slf4j.LoggerFactory.getLogger(ServerConfiguration.class).info(
+                "Second path: at most {} channels ({} per user)", channelLimits.maxChannels(), channelLimits.maxPerUser());
         InnerChannel innerChannel = new InnerChannel(
-                new ChannelRegistry(Integer.parseInt(prop(pc, "progdist.channel.max-open", "10000")),
-                        Duration.parse(prop(pc, "progdist.channel.idle-timeout", "PT2M")), clock),
-                ServerChannelTls.fromHome(home), validator, channelLog, ledger, clock);
+                new ChannelRegistry(channelLimits, Duration.parse(prop(pc, "progdist.channel.idle-timeout", "PT2M")),
+                        clock),
+                ServerChannelTls.fromHome(home), validator, channelLog, ledger, clock, sessions);
+        // a secret replaced, a user disabled or sessions revoked ends their channels right after the commit
+        bind(context, "userAdministration", new UserAdministration(users, auditTrail, innerChannel::endSessions));
         ProcessorAuthentication processorAuthentication = new ProcessorAuthentication(devices, channelLog, auditTrail,
                 validator);
         bind(context, "innerChannel", innerChannel);
@@ -204,7 +215,9 @@ public class ServerConfiguration implements CamelConfiguration {
         });
         bind(context, "housekeeping", new Housekeeping(sessions, throttle,
                 Duration.parse(prop(pc, "progdist.housekeeping.keep-ended-sessions", "P1D")),
-                Duration.parse(prop(pc, "progdist.housekeeping.keep-login-failures", "P1D"))));
+                Duration.parse(prop(pc, "progdist.housekeeping.keep-login-failures", "P1D")),
+                channelLog, Duration.parse(prop(pc, "progdist.housekeeping.keep-channel-events", "P30D")),
+                Long.parseLong(prop(pc, "progdist.housekeeping.max-channel-events", "1000000"))));
         bind(context, "serverHealth", new ServerHealth(context, database, broker));
     }
 

@@ -6,11 +6,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -18,8 +20,15 @@ import java.util.function.BooleanSupplier;
  * exists. After {@code throttleAfter} consecutive failures each further attempt must wait an
  * exponentially growing delay after the last failure; after {@code lockAfter} failures the ID is
  * locked for {@code lockDuration}. A success clears the count. The state is in the database, so
- * every server instance enforces the same limits, and the row is locked while a secret is checked,
- * so parallel guesses for one ID are serialised.
+ * every server instance enforces the same limits.
+ *
+ * <p>No connection and no row lock is held while a secret is checked (Argon2 takes tens of
+ * milliseconds, and the verifier reads the user with a connection of its own): one short read
+ * decides, the secret is checked outside any transaction, and one atomic statement records the
+ * outcome. Parallel attempts for one ID (compared case-insensitively) are shed in memory first: while
+ * one is in progress in this instance, the others are answered {@link Throttled} at once, without
+ * touching the database. Two instances racing may each check one guess; every failure is still
+ * counted, because the count is incremented in the database, never written from a value read before.
  */
 public class LoginThrottle {
 
@@ -35,7 +44,10 @@ public class LoginThrottle {
     public record Rejected() implements Outcome {
     }
 
-    /** Attempt refused without checking the secret: too soon after the last failure. */
+    /**
+     * Attempt refused without checking the secret: too soon after the last failure, or another
+     * attempt for the same ID is in progress.
+     */
     public record Throttled(Duration retryAfter) implements Outcome {
     }
 
@@ -50,6 +62,8 @@ public class LoginThrottle {
     private final Duration maxDelay;
     private final int lockAfter;
     private final Duration lockDuration;
+    /** The IDs (case-folded) with an attempt in progress in this instance. */
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
     public LoginThrottle(Database database, Clock clock, int throttleAfter, Duration baseDelay, Duration maxDelay,
             int lockAfter, Duration lockDuration) {
@@ -66,100 +80,118 @@ public class LoginThrottle {
     }
 
     /**
-     * Runs {@code verifier} for {@code userId} unless the ID is throttled or locked, and records
-     * the result.
+     * Runs {@code verifier} for {@code userId} unless the ID is throttled or locked, or another
+     * attempt for it is in progress in this instance, and records the result. No connection is
+     * held while {@code verifier} runs: it may take its own. If it throws, nothing is recorded.
      */
     public Outcome attempt(String userId, BooleanSupplier verifier) {
-        try (Connection c = database.connection()) {
-            c.setAutoCommit(false);
-            try {
-                Outcome outcome = attempt(c, userId, verifier);
-                c.commit();
-                return outcome;
-            } catch (RuntimeException | SQLException e) {
-                c.rollback();
-                throw e;
+        String key = userId.toLowerCase(Locale.ROOT);
+        if (!inFlight.add(key)) {
+            // shed at once: a second guess in parallel would only queue for the same verdict
+            return new Throttled(baseDelay);
+        }
+        try {
+            Outcome refused = refusal(userId, clock.instant());
+            if (refused != null) {
+                return refused;
             }
-        } catch (SQLException e) {
-            throw new StoreException("cannot record login attempt", e);
+            if (verifier.getAsBoolean()) {
+                clear(userId);
+                return new Accepted();
+            }
+            recordFailure(userId, clock.instant());
+            return new Rejected();
+        } finally {
+            inFlight.remove(key);
         }
     }
 
-    private Outcome attempt(Connection c, String userId, BooleanSupplier verifier) throws SQLException {
-        Instant now = clock.instant();
-        ensureRow(c, userId, now);
-        int failures;
-        // the row lock serialises every attempt for this ID, the very first ones included
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT failures, last_failure_at, locked_until FROM login_failures WHERE user_id = ? FOR UPDATE")) {
+    /** Throttled or Locked if the stored state forbids an attempt now, else null (one short read). */
+    private Outcome refusal(String userId, Instant now) {
+        try (Connection c = database.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT failures, last_failure_at, locked_until FROM login_failures WHERE user_id = ?")) {
             ps.setString(1, userId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    throw new SQLException("login_failures row for the attempt vanished");
+                    return null;
                 }
-                failures = rs.getInt(1);
+                int failures = rs.getInt(1);
                 Instant lastFailure = rs.getObject(2, OffsetDateTime.class).toInstant();
                 OffsetDateTime lockedUntilValue = rs.getObject(3, OffsetDateTime.class);
                 if (lockedUntilValue != null) {
                     Instant lockedUntil = lockedUntilValue.toInstant();
-                    if (now.isBefore(lockedUntil)) {
-                        return new Locked(Duration.between(now, lockedUntil));
-                    }
-                    failures = 0; // the lock has run out: a fresh start
-                } else if (failures >= throttleAfter) {
+                    // a lock that has run out means a fresh start
+                    return now.isBefore(lockedUntil) ? new Locked(Duration.between(now, lockedUntil)) : null;
+                }
+                if (failures >= throttleAfter) {
                     Instant next = lastFailure.plus(delayAfter(failures));
                     if (now.isBefore(next)) {
                         return new Throttled(Duration.between(now, next));
                     }
                 }
+                return null;
             }
+        } catch (SQLException e) {
+            throw new StoreException("cannot read login attempts", e);
         }
-        if (verifier.getAsBoolean()) {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM login_failures WHERE user_id = ?")) {
-                ps.setString(1, userId);
-                ps.executeUpdate();
-            }
-            return new Accepted();
-        }
-        failures++;
-        Instant lockedUntil = failures >= lockAfter ? now.plus(lockDuration) : null;
-        try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE login_failures SET failures = ?, last_failure_at = ?, locked_until = ? WHERE user_id = ?")) {
-            ps.setInt(1, failures);
-            ps.setObject(2, Database.timestamp(now));
-            ps.setObject(3, Database.timestamp(lockedUntil));
-            ps.setString(4, userId);
+    }
+
+    private void clear(String userId) {
+        try (Connection c = database.connection();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM login_failures WHERE user_id = ?")) {
+            ps.setString(1, userId);
             ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot record login attempt", e);
         }
-        return new Rejected();
     }
 
     /**
-     * Makes sure the ID has a row to lock. A parallel attempt may insert it first: the duplicate
-     * key is rolled back to a savepoint, because PostgreSQL aborts the whole transaction otherwise.
+     * Counts one failure with one atomic statement, so that parallel failures (from other server
+     * instances) are never lost: an UPDATE that adds one (starting afresh after a lock that has run
+     * out, and locking at lockAfter), or, when the ID has no row yet, an INSERT; if a parallel
+     * attempt inserted first, the UPDATE runs again. Autocommit: each statement is its own short
+     * transaction, so a failed INSERT aborts nothing on PostgreSQL.
      */
-    private static void ensureRow(Connection c, String userId, Instant now) throws SQLException {
-        try (PreparedStatement exists = c.prepareStatement("SELECT 1 FROM login_failures WHERE user_id = ?")) {
-            exists.setString(1, userId);
-            try (ResultSet rs = exists.executeQuery()) {
-                if (rs.next()) {
+    private void recordFailure(String userId, Instant now) {
+        String fresh = "(locked_until IS NOT NULL AND locked_until <= ?)";
+        String next = "CASE WHEN " + fresh + " THEN 1 ELSE failures + 1 END";
+        String update = "UPDATE login_failures SET failures = " + next + ", last_failure_at = ?, locked_until = "
+                + "CASE WHEN locked_until IS NOT NULL AND locked_until > ? THEN locked_until "
+                + "WHEN " + next + " >= ? THEN ? ELSE NULL END WHERE user_id = ?";
+        Object t = Database.timestamp(now);
+        try (Connection c = database.connection()) {
+            for (int round = 0; round < 3; round++) {
+                try (PreparedStatement ps = c.prepareStatement(update)) {
+                    ps.setObject(1, t);
+                    ps.setObject(2, t);
+                    ps.setObject(3, t);
+                    ps.setObject(4, t);
+                    ps.setInt(5, lockAfter);
+                    ps.setObject(6, Database.timestamp(now.plus(lockDuration)));
+                    ps.setString(7, userId);
+                    if (ps.executeUpdate() == 1) {
+                        return;
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO login_failures "
+                        + "(user_id, failures, last_failure_at, locked_until) VALUES (?, 1, ?, ?)")) {
+                    ps.setString(1, userId);
+                    ps.setObject(2, t);
+                    ps.setObject(3, lockAfter <= 1 ? Database.timestamp(now.plus(lockDuration)) : null);
+                    ps.executeUpdate();
                     return;
+                } catch (SQLException e) {
+                    // 23505: a parallel attempt inserted the row first (H2 may report 90131): count on it
+                    if (!"23505".equals(e.getSQLState()) && !"90131".equals(e.getSQLState())) {
+                        throw e;
+                    }
                 }
             }
-        }
-        Savepoint savepoint = c.setSavepoint();
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO login_failures (user_id, failures, last_failure_at, locked_until) VALUES (?, 0, ?, NULL)")) {
-            ps.setString(1, userId);
-            ps.setObject(2, Database.timestamp(now));
-            ps.executeUpdate();
-            c.releaseSavepoint(savepoint);
+            throw new SQLException("login_failures row for " + userId.length() + "-character ID keeps vanishing");
         } catch (SQLException e) {
-            // 23505: duplicate key; H2 reports an uncommitted duplicate as a concurrent update (90131)
-            if (!"23505".equals(e.getSQLState()) && !"90131".equals(e.getSQLState())) {
-                throw e;
-            }
-            c.rollback(savepoint); // another attempt created it: lock that one
+            throw new StoreException("cannot record login attempt", e);
         }
     }
 

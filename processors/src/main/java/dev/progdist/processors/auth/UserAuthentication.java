@@ -38,6 +38,10 @@ public class UserAuthentication {
     private final AuditTrail audit;
     private final String dummyHash;
 
+    /**
+     * How many logins run at once is bounded in front of this stage, by the HTTP front door
+     * ({@code progdist.server.login-concurrency}), so logins cannot take every core from token checks.
+     */
     public UserAuthentication(UserDirectory users, PasswordHasher hasher, LoginThrottle throttle,
             SessionStore sessions, AuditTrail audit) {
         this.users = users;
@@ -49,7 +53,13 @@ public class UserAuthentication {
         this.dummyHash = hasher.hash("progdist-no-such-user".toCharArray());
     }
 
-    /** {@code POST /api/v1/sessions}: checks the credentials and answers 201 with a new session. */
+    /**
+     * {@code POST /api/v1/sessions}: checks the credentials and answers 201 with a new session.
+     *
+     * <p>A disabled user gets {@code 403 account-disabled}, but only after the secret verified: with
+     * a wrong secret (or an unknown ID) the answer is {@code bad-credentials} as always, so the code
+     * tells nothing to someone who does not already hold the secret.
+     */
     public void openSession(Exchange exchange) {
         SessionRequest request = HttpExchanges.readJson(exchange, SessionRequest.class, MAX_LOGIN_BODY);
         String userId = request.userId();
@@ -67,21 +77,33 @@ public class UserAuthentication {
         if (!UserDirectory.isValidUserId(userId)) {
             // no such user can exist: same answer, same work as a wrong secret
             hasher.verify(secret, dummyHash);
+            java.util.Arrays.fill(secret, '\0');
             audit.record("login-failed", null, "(malformed user ID)", "bad credentials");
             throw badCredentials();
         }
         @SuppressWarnings("unchecked")
         Optional<UserDirectory.StoredUser>[] found = new Optional[1];
-        LoginThrottle.Outcome outcome = throttle.attempt(userId, () -> {
-            found[0] = users.find(userId);
-            String hash = found[0].map(UserDirectory.StoredUser::passwordHash).orElse(dummyHash);
-            boolean ok = hasher.verify(secret, hash);
-            return ok && found[0].isPresent();
-        });
-        java.util.Arrays.fill(secret, '\0');
+        LoginThrottle.Outcome outcome;
+        try {
+            outcome = throttle.attempt(userId, () -> {
+                found[0] = users.find(userId);
+                String hash = found[0].map(UserDirectory.StoredUser::passwordHash).orElse(dummyHash);
+                boolean ok = hasher.verify(secret, hash);
+                return ok && found[0].isPresent();
+            });
+        } finally {
+            java.util.Arrays.fill(secret, '\0');
+        }
         if (outcome instanceof LoginThrottle.Accepted) {
             UserDirectory.StoredUser user = found[0].orElseThrow();
-            SessionResponse session = sessions.open(user.userId(), user.role());
+            SessionResponse session;
+            try {
+                // refuses a disabled user, and a secret replaced since it was read
+                session = sessions.open(user.userId(), user.role(), user.passwordHash());
+            } catch (ProblemException e) {
+                audit.record("login-refused", user.userId(), "user:" + user.userId(), e.type().code());
+                throw e;
+            }
             audit.record("login", user.userId(), "session:" + session.sessionId(), null);
             HttpExchanges.replyJson(exchange, 201, session);
             exchange.getMessage().setHeader("Location", "/api/v1/sessions/" + session.sessionId());

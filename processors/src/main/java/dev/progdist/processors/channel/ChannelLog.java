@@ -60,6 +60,34 @@ public class ChannelLog {
         return query("WHERE device_id = ?", deviceId);
     }
 
+    /**
+     * Bounds the table: deletes events older than {@code keep}, then, if more than {@code maxRows}
+     * remain, the oldest beyond that many (by ID, so gaps in the ID sequence may keep a few fewer).
+     * Returns how many rows were deleted.
+     */
+    public int purge(java.time.Duration keep, long maxRows) {
+        try (Connection c = database.connection()) {
+            int deleted;
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM channel_events WHERE at < ?")) {
+                ps.setObject(1, Database.timestamp(clock.instant().minus(keep)));
+                deleted = ps.executeUpdate();
+            }
+            long newest;
+            try (PreparedStatement ps = c.prepareStatement("SELECT MAX(id) FROM channel_events");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                newest = rs.getLong(1);
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM channel_events WHERE id <= ?")) {
+                ps.setLong(1, newest - maxRows);
+                deleted += ps.executeUpdate();
+            }
+            return deleted;
+        } catch (SQLException e) {
+            throw new StoreException("cannot purge channel events", e);
+        }
+    }
+
     private List<Event> query(String where, String arg) {
         try (Connection c = database.connection();
                 PreparedStatement ps = c.prepareStatement("SELECT at, session_id, user_id, device_id, cert_fingerprint, "

@@ -42,6 +42,8 @@ public class DeviceAdministration {
         DeviceRegistry.Device d;
         try {
             d = devices.register(r.deviceId(), r.owner(), operator);
+        } catch (dev.progdist.processors.store.IdConflictException e) {
+            throw new ProblemException(ProblemType.ID_CONFLICT, e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new ProblemException(ProblemType.INVALID_FIELD, "field 'owner' names no user");
         }

@@ -1,6 +1,7 @@
 package dev.progdist.processors.channel;
 
 import dev.progdist.processors.store.Database;
+import dev.progdist.processors.store.IdConflictException;
 import dev.progdist.processors.store.StoreException;
 import dev.progdist.protocol.DeviceId;
 import java.sql.Connection;
@@ -40,6 +41,7 @@ public class DeviceRegistry {
      * Registers {@code deviceId} to {@code owner} (re-registering moves it and re-activates it).
      *
      * @throws IllegalArgumentException for an invalid device ID or an unknown owner
+     * @throws IdConflictException      if a registered device's ID differs from {@code deviceId} only in case
      */
     public Device register(String deviceId, String owner, String registeredBy) {
         DeviceId.require(deviceId);
@@ -61,6 +63,20 @@ public class DeviceRegistry {
                     exists = rs.next();
                 }
             }
+            if (!exists) {
+                // d1 and D1 would share a TRP home directory on a case-insensitive file system
+                try (PreparedStatement s = c.prepareStatement(
+                        "SELECT device_id FROM devices WHERE device_id_folded = ?")) {
+                    s.setString(1, deviceId.toLowerCase(java.util.Locale.ROOT));
+                    try (ResultSet rs = s.executeQuery()) {
+                        if (rs.next()) {
+                            String other = rs.getString(1);
+                            c.rollback();
+                            throw new IdConflictException("device", deviceId, other);
+                        }
+                    }
+                }
+            }
             String sql = exists
                     ? "UPDATE devices SET owner_user_id = ?, status = 'active', registered_at = ?, registered_by = ? "
                             + "WHERE device_id = ?"
@@ -75,6 +91,9 @@ public class DeviceRegistry {
             }
             c.commit();
         } catch (SQLException e) {
+            if (IdConflictException.isFoldedUniqueViolation(e)) {
+                throw new IdConflictException("device", deviceId, "(another spelling)");
+            }
             throw new StoreException("cannot register device", e);
         }
         return find(deviceId).orElseThrow();

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * <p>Response headers: {@code Progdist-Channel-State} ({@code handshaking}, {@code open},
  * {@code closed}, {@code failed}) and, on refusal or failure, {@code Progdist-Channel-Code}.
  * Throws {@link ProblemException}: {@code forbidden} (token of another session),
- * {@code channel-busy}, {@code too-many-channels}, {@code body-too-large}. A session has one channel
+ * {@code channel-busy}, {@code too-many-channels}, {@code too-many-user-channels},
+ * {@code channel-rate-limited}, {@code body-too-large}. A session has one channel
  * at a time; once it has ended, the next ClientHello in that session starts a new one.
  */
 public class InnerChannel {
@@ -66,9 +67,20 @@ public class InnerChannel {
     private final ChannelLog log;
     private final DeliveryLedger ledger;
     private final Clock clock;
+    private final SessionStore sessions;
 
     public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
             ChannelLog log, DeliveryLedger ledger, Clock clock) {
+        this(registry, tls, validator, log, ledger, clock, null);
+    }
+
+    /**
+     * With {@code sessions}, {@link #expireIdle} also ends the channels whose session has ended
+     * elsewhere (a secret replaced or a user disabled from the CLI, another server instance).
+     */
+    public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
+            ChannelLog log, DeliveryLedger ledger, Clock clock, SessionStore sessions) {
+        this.sessions = sessions;
         this.registry = registry;
         this.tls = tls;
         this.validator = validator;
@@ -90,11 +102,11 @@ public class InnerChannel {
         // one channel at a time per session: a finished one makes way for the next
         registry.find(session.sessionId()).filter(ServerChannel::finished)
                 .ifPresent(done -> registry.remove(session.sessionId(), done));
-        ServerChannel channel = registry.getOrCreate(session.sessionId(), () -> {
+        ServerChannel channel = registry.getOrCreate(session.sessionId(), session.userId(), () -> {
             var trust = new RecordingTrustManager(validator.clientTrustManager(refusal::set), presented::set);
             return new ServerChannel(session.sessionId(), session.userId(),
                     TlsEndpoint.server(tls.newContext(trust)), clock.instant(), refusal, presented);
-        }).orElseThrow(() -> new ProblemException(ProblemType.TOO_MANY_CHANNELS, null));
+        });
         if (!channel.tryAcquire()) {
             throw new ProblemException(ProblemType.CHANNEL_BUSY, null);
         }
@@ -156,8 +168,29 @@ public class InnerChannel {
         }
     }
 
-    /** Drops channels idle past the timeout (housekeeping). */
+    /**
+     * Ends the channels of sessions that were just ended (a secret replaced, a user disabled, their
+     * sessions revoked), right after the transaction that ended them committed.
+     */
+    public void endSessions(List<String> sessionIds) {
+        for (String sid : sessionIds) {
+            registry.remove(sid).ifPresent(c -> finishQuietly(c, "closed", "session-ended",
+                    "the first-path session was ended"));
+        }
+    }
+
+    /**
+     * Drops channels idle past the timeout, and ends those whose session has ended where this
+     * instance did not see it (housekeeping).
+     */
     public int expireIdle() {
+        if (sessions != null) {
+            List<String> open = registry.sessionsWithLiveChannels();
+            if (!open.isEmpty()) {
+                java.util.Set<String> live = sessions.live(open);
+                endSessions(open.stream().filter(sid -> !live.contains(sid)).toList());
+            }
+        }
         List<ServerChannel> expired = registry.expireIdle();
         for (ServerChannel c : expired) {
             boolean cut = c.channel().truncated();

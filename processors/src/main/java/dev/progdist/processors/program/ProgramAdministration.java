@@ -150,6 +150,8 @@ public class ProgramAdministration {
             catalog.requireNew(programId, version);
         } catch (ProgramCatalog.VersionExistsException e) {
             throw exists(e);
+        } catch (dev.progdist.processors.store.IdConflictException e) {
+            throw new ProblemException(ProblemType.ID_CONFLICT, e.getMessage());
         }
         exchange.setProperty(CONTENT, in.getBody(InputStream.class));
         exchange.setProperty(STATEMENT, statement);
@@ -186,6 +188,8 @@ public class ProgramAdministration {
                     content == null ? InputStream.nullInputStream() : content);
         } catch (ProgramCatalog.VersionExistsException e) {
             throw exists(e);
+        } catch (dev.progdist.processors.store.IdConflictException e) {
+            throw new ProblemException(ProblemType.ID_CONFLICT, e.getMessage());
         } catch (BlobStore.MismatchException e) {
             audit.record("program-publish-refused", operator, subject(statement), "program-digest-mismatch");
             throw new ProblemException(ProblemType.PROGRAM_DIGEST_MISMATCH, "the uploaded bytes are not the "

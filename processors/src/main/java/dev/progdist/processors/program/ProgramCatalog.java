@@ -1,6 +1,7 @@
 package dev.progdist.processors.program;
 
 import dev.progdist.processors.store.Database;
+import dev.progdist.processors.store.IdConflictException;
 import dev.progdist.processors.store.StoreException;
 import dev.progdist.protocol.program.EnvelopeMode;
 import dev.progdist.protocol.program.ProgramStatement;
@@ -17,6 +18,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -110,8 +112,21 @@ public class ProgramCatalog {
      * {@link ProgramVersions#ORDER}.
      *
      * @throws VersionExistsException naming the version that exists
+     * @throws IdConflictException    if the program ID differs only in case from a published one,
+     *                                or the version only in case from a published version of it
      */
     public void requireNew(String programId, String version) {
+        String folded = programId.toLowerCase(Locale.ROOT);
+        // a TRP stores programs/<id>/<version>.bin: on a case-insensitive file system, Hello and
+        // hello (or 1.0-RC1 and 1.0-rc1) would be one file
+        for (ProgramVersion v : query("WHERE program_id_folded = ?", folded, null)) {
+            if (!v.programId().equals(programId)) {
+                throw new IdConflictException("program", programId, v.programId());
+            }
+            if (!v.version().equals(version) && v.version().equalsIgnoreCase(version)) {
+                throw new IdConflictException("version", programId + " " + version, programId + " " + v.version());
+            }
+        }
         for (ProgramVersion v : versions(programId)) {
             if (ProgramVersions.compare(v.version(), version) == 0) {
                 throw new VersionExistsException(programId, v.version());
@@ -155,6 +170,10 @@ public class ProgramCatalog {
             ps.setObject(9, Database.timestamp(clock.instant()));
             ps.executeUpdate();
         } catch (SQLException e) {
+            if (IdConflictException.isFoldedUniqueViolation(e)) {
+                throw new IdConflictException("version", statement.programId() + " " + statement.version(),
+                        "(another spelling)");
+            }
             if (isUniqueViolation(e)) {
                 // a concurrent publish of the same version won; the blob may be shared with it, so it stays
                 throw new VersionExistsException(statement.programId(), statement.version());

@@ -84,7 +84,7 @@ public final class Database implements AutoCloseable {
     /** The default URL: an H2 file database in {@code home}. */
     public static String defaultUrl(Home home) {
         Home.ensurePrivateDirectory(home.databaseDir());
-        // a login holds a row lock while it checks a secret: wait for it rather than fail after H2's 1 s
+        // short row locks (a session being opened, a user being changed) are waited for, not failed after H2's 1 s
         return "jdbc:h2:file:" + home.databaseDir().resolve("progdist") + ";AUTO_SERVER=TRUE;LOCK_TIMEOUT=10000";
     }
 
@@ -176,7 +176,8 @@ public final class Database implements AutoCloseable {
 
     private static void migrate(FluentConfiguration flyway, String url) {
         try {
-            var result = flyway.load().migrate();
+            var result = flyway.placeholders(java.util.Map.of("stored", generatedColumnKeyword(url))).load()
+                    .migrate();
             LOG.info("Database {} at schema version {}", redact(url), result.targetSchemaVersion != null
                     ? result.targetSchemaVersion : result.initialSchemaVersion);
         } catch (RuntimeException e) {
@@ -269,6 +270,14 @@ public final class Database implements AutoCloseable {
         p.setProperty("user", user);
         p.setProperty("password", password);
         return p;
+    }
+
+    /**
+     * What follows {@code GENERATED ALWAYS AS (...)} in the migrations: PostgreSQL requires
+     * {@code STORED}, H2 refuses any word there.
+     */
+    static String generatedColumnKeyword(String url) {
+        return url.regionMatches(true, 0, "jdbc:postgresql:", 0, 16) ? "STORED" : "";
     }
 
     public DataSource dataSource() {

@@ -44,22 +44,24 @@ class LoginThrottlePostgresTest {
     }
 
     /**
-     * Two wrong guesses that both find no row yet: both must be answered (Rejected, not a 500)
-     * and both counted, so that with lockAfter = 2 the ID is then locked.
+     * Two wrong guesses (from two server instances) that both find no row yet: both must be
+     * answered (Rejected, not a 500) and both counted, so that with lockAfter = 2 the ID is then locked.
      */
     @Test
     void racingFirstFailuresAreBothRejectedAndCounted() throws Exception {
         MutableClock clock = new MutableClock();
-        LoginThrottle t = new LoginThrottle(db, clock, 2, Duration.ofSeconds(1), Duration.ofSeconds(8), 2,
-                Duration.ofMinutes(15));
+        java.util.function.Supplier<LoginThrottle> instance = () -> new LoginThrottle(db, clock, 2,
+                Duration.ofSeconds(1), Duration.ofSeconds(8), 2, Duration.ofMinutes(15));
+        LoginThrottle t = instance.get();
         CyclicBarrier start = new CyclicBarrier(2);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             List<Future<LoginThrottle.Outcome>> both = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
+                LoginThrottle mine = instance.get();
                 both.add(pool.submit(() -> {
                     start.await(10, TimeUnit.SECONDS);
-                    return t.attempt("alice", () -> false);
+                    return mine.attempt("alice", () -> false);
                 }));
             }
             for (Future<LoginThrottle.Outcome> f : both) {
@@ -74,5 +76,38 @@ class LoginThrottlePostgresTest {
             assertThat(rs.getInt(1)).isEqualTo(2);
         }
         assertThat(t.attempt("alice", () -> true)).isInstanceOf(LoginThrottle.Locked.class);
+    }
+
+    /** Failures recorded in parallel by several instances are all counted on PostgreSQL too. */
+    @Test
+    void parallelFailuresFromSeveralInstancesAreNeverLost() throws Exception {
+        MutableClock clock = new MutableClock();
+        int instances = 4;
+        CyclicBarrier start = new CyclicBarrier(instances);
+        ExecutorService pool = Executors.newFixedThreadPool(instances);
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                LoginThrottle mine = new LoginThrottle(db, clock, 1000, Duration.ofSeconds(1), Duration.ofSeconds(8),
+                        1000, Duration.ofMinutes(15));
+                all.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    for (int g = 0; g < 5; g++) {
+                        assertThat(mine.attempt("bob", () -> false)).isEqualTo(new LoginThrottle.Rejected());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        try (Connection c = db.connection(); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT failures FROM login_failures WHERE user_id = 'bob'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(instances * 5);
+        }
     }
 }

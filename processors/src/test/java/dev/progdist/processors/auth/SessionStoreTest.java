@@ -111,11 +111,97 @@ class SessionStoreTest {
 
     /** The role comes from the users table at resolve time, not from what open() was told. */
     @Test
-    void resolveReadsTheCurrentRole() {
+    void resolveReadsTheCurrentRole() throws SQLException {
         SessionResponse s = sessions.open("alice", Role.USER);
-        new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock)
-                .addUser("alice", "new-secret".toCharArray(), Role.OPERATOR, true);
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement("UPDATE users SET role = 'operator' WHERE user_id = 'alice'")) {
+            ps.executeUpdate();
+        }
         assertThat(sessions.resolve(s.token()).role()).isEqualTo(Role.OPERATOR);
+    }
+
+    /** A new secret ends every session opened with the old one, in the same transaction. */
+    @Test
+    void replacingTheSecretEndsTheUsersSessionsAndSaysWhy() {
+        SessionResponse a = sessions.open("alice", Role.USER);
+        SessionResponse b = sessions.open("alice", Role.USER);
+        SessionResponse olga = sessions.open("olga", Role.OPERATOR);
+        UserDirectory.Stored stored = new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock)
+                .addUser("alice", "new-secret".toCharArray(), Role.OPERATOR, true);
+        assertThat(stored.created()).isFalse();
+        assertThat(stored.endedSessions()).containsExactlyInAnyOrder(a.sessionId(), b.sessionId());
+        for (SessionResponse s : List.of(a, b)) {
+            assertThatThrownBy(() -> sessions.resolve(s.token())).isInstanceOf(ProblemException.class)
+                    .hasMessageContaining("secret was replaced");
+        }
+        assertThat(sessions.resolve(olga.token()).userId()).isEqualTo("olga");
+        assertThat(sessions.live(List.of(a.sessionId(), b.sessionId(), olga.sessionId())))
+                .containsExactly(olga.sessionId());
+    }
+
+    @Test
+    void disablingEndsSessionsAndRefusesNewOnesUntilEnabled() {
+        UserDirectory users = new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock);
+        SessionResponse s = sessions.open("alice", Role.USER);
+        assertThat(users.setDisabled("alice", true)).hasValue(List.of(s.sessionId()));
+        assertProblem(() -> sessions.resolve(s.token()), ProblemType.SESSION_EXPIRED);
+        assertProblem(() -> sessions.open("alice", Role.USER), ProblemType.ACCOUNT_DISABLED);
+        assertThat(users.find("alice").orElseThrow().disabled()).isTrue();
+        assertThat(users.setDisabled("alice", false)).hasValue(List.of());
+        assertThat(sessions.resolve(sessions.open("alice", Role.USER).token()).userId()).isEqualTo("alice");
+        // the ended session stays ended
+        assertProblem(() -> sessions.resolve(s.token()), ProblemType.SESSION_EXPIRED);
+        assertThat(users.setDisabled("nobody", true)).isEmpty();
+    }
+
+    @Test
+    void revokingEndsOnlyThatUsersSessions() {
+        UserDirectory users = new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock);
+        SessionResponse a = sessions.open("alice", Role.USER);
+        SessionResponse o = sessions.open("olga", Role.OPERATOR);
+        assertThat(users.revokeSessions("alice")).hasValue(List.of(a.sessionId()));
+        assertThatThrownBy(() -> sessions.resolve(a.token())).isInstanceOf(ProblemException.class)
+                .hasMessageContaining("ended by an operator");
+        assertThat(sessions.resolve(o.token()).userId()).isEqualTo("olga");
+        assertThat(users.revokeSessions("alice")).hasValue(List.of());
+        assertThat(users.revokeSessions("nobody")).isEmpty();
+        // not disabled: a new login works
+        assertThat(sessions.resolve(sessions.open("alice", Role.USER).token()).userId()).isEqualTo("alice");
+    }
+
+    /** A login whose secret was checked against a hash that has since been replaced opens nothing. */
+    @Test
+    void aSessionIsOnlyOpenedForTheHashThatWasVerified() {
+        UserDirectory users = new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock);
+        String verified = users.find("alice").orElseThrow().passwordHash();
+        users.addUser("alice", "replaced-secret".toCharArray(), Role.USER, true);
+        assertProblem(() -> sessions.open("alice", Role.USER, verified), ProblemType.BAD_CREDENTIALS);
+        assertThat(sessionIds()).isEmpty();
+        String current = users.find("alice").orElseThrow().passwordHash();
+        assertThat(sessions.open("alice", Role.USER, current).userId()).isEqualTo("alice");
+    }
+
+    /** At most max live sessions per user; closed and expired ones do not count; the answer says when to retry. */
+    @Test
+    void liveSessionsPerUserAreCapped() {
+        SessionStore capped = new SessionStore(db, clock, TTL, MAX, 3);
+        SessionResponse first = capped.open("alice", Role.USER);
+        clock.advance(Duration.ofMinutes(5));
+        capped.open("alice", Role.USER);
+        SessionResponse third = capped.open("alice", Role.USER);
+        assertThatThrownBy(() -> capped.open("alice", Role.USER))
+                .isInstanceOfSatisfying(ProblemException.class, e -> {
+                    assertThat(e.type()).isEqualTo(ProblemType.TOO_MANY_SESSIONS);
+                    // the first one expires 10 minutes from now
+                    assertThat(e.retryAfter()).isEqualTo(Duration.ofMinutes(10));
+                });
+        assertThat(capped.open("olga", Role.OPERATOR).userId()).as("other users are not affected").isEqualTo("olga");
+        capped.close(third.sessionId());
+        capped.open("alice", Role.USER);
+        assertProblem(() -> capped.open("alice", Role.USER), ProblemType.TOO_MANY_SESSIONS);
+        clock.advance(Duration.ofMinutes(10)); // the first expires
+        capped.open("alice", Role.USER);
+        assertProblem(() -> capped.resolve(first.token()), ProblemType.SESSION_EXPIRED);
     }
 
     @ParameterizedTest

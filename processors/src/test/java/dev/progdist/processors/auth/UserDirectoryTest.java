@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.progdist.processors.store.Database;
+import dev.progdist.processors.store.IdConflictException;
 import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.processors.testing.TestDatabases;
 import java.nio.file.Path;
@@ -111,6 +112,30 @@ class UserDirectoryTest {
         assertThat(hasher.verify("second-secret".toCharArray(), alice.passwordHash())).isTrue();
         assertThat(hasher.verify("first-secret".toCharArray(), alice.passwordHash())).isFalse();
         assertThat(createdAt("alice")).isEqualTo(created);
+    }
+
+    /**
+     * IDs differing only in case are refused (they would collide on a case-insensitive file
+     * system), by the code with a clear message and by the database's index; the exact ID may
+     * still be replaced.
+     */
+    @Test
+    void anIdThatDiffersOnlyInCaseIsRefused() throws SQLException {
+        users.addUser("alice", "first-secret".toCharArray(), Role.USER, false);
+        for (String variant : new String[] {"Alice", "ALICE"}) {
+            assertThatThrownBy(() -> users.addUser(variant, "other-secret".toCharArray(), Role.USER, false))
+                    .isInstanceOf(IdConflictException.class).hasMessageContaining("'alice'");
+            assertThatThrownBy(() -> users.addUser(variant, "other-secret".toCharArray(), Role.USER, true))
+                    .isInstanceOf(IdConflictException.class);
+        }
+        assertThat(users.addUser("alice", "second-secret".toCharArray(), Role.USER, true).created()).isFalse();
+        assertThat(users.find("Alice")).isEmpty();
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO users (user_id, password_hash, role, created_at) VALUES ('aLiCe', 'x', 'user', ?)")) {
+            ps.setObject(1, OffsetDateTime.now());
+            assertThatThrownBy(ps::executeUpdate).isInstanceOf(SQLException.class)
+                    .satisfies(e -> assertThat(IdConflictException.isFoldedUniqueViolation((SQLException) e)).isTrue());
+        }
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.progdist.processors.auth.PasswordHasher;
 import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.store.Database;
+import dev.progdist.processors.store.IdConflictException;
 import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.processors.testing.TestDatabases;
 import dev.progdist.protocol.keys.Fingerprints;
@@ -98,6 +99,18 @@ class ProgramCatalogTest {
                 .isInstanceOf(ProgramCatalog.VersionExistsException.class)
                 .satisfies(e -> assertThat(((ProgramCatalog.VersionExistsException) e).existing()).isEqualTo("1.1"));
         assertThat(catalog.versions("editor")).hasSize(1);
+    }
+
+    /** Hello/hello and 1.0-RC1/1.0-rc1 would be one file in a TRP store on a case-insensitive file system. */
+    @Test
+    void programIdsAndVersionsThatDifferOnlyInCaseAreRefused() {
+        publish("Hello", "1.0-RC1", "a");
+        assertThatThrownBy(() -> publish("hello", "2.0", "b")).isInstanceOf(IdConflictException.class)
+                .hasMessageContaining("'Hello'");
+        assertThatThrownBy(() -> publish("HELLO", "1.0-RC1", "b")).isInstanceOf(IdConflictException.class);
+        assertThatThrownBy(() -> publish("Hello", "1.0-rc1", "b")).isInstanceOf(IdConflictException.class);
+        assertThat(publish("Hello", "1.0-RC2", "c").version()).isEqualTo("1.0-RC2");
+        assertThat(catalog.versions("hello")).isEmpty();
     }
 
     @Test

@@ -39,6 +39,13 @@ public enum ProblemType {
             "The uploaded bytes do not match the signed SHA-256 and size"),
     LENGTH_REQUIRED("length-required", 411, "This upload needs a Content-Length header"),
     NOT_ENTITLED("not-entitled", 403, "The user is not entitled to this program"),
+    ACCOUNT_DISABLED("account-disabled", 403, "This user is disabled: ask an operator"),
+    TOO_MANY_SESSIONS("too-many-sessions", 429, "This user has the most open sessions allowed: close one or wait"),
+    ID_CONFLICT("id-conflict", 409, "An existing ID differs from this one only in case"),
+    TOO_MANY_USER_CHANNELS("too-many-user-channels", 429,
+            "This user has the most open second paths allowed: end one or wait"),
+    CHANNEL_RATE_LIMITED("channel-rate-limited", 429,
+            "This session started too many second paths in a short time: wait before the next"),
     INTERNAL_ERROR("internal-error", 500, "The server failed to handle the request");
 
     public static final String MEDIA_TYPE = "application/problem+json";

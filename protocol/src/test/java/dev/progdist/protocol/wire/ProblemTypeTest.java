@@ -52,6 +52,15 @@ class ProblemTypeTest {
         assertThat(ProblemType.UNSUPPORTED_MEDIA_TYPE.status()).isEqualTo(415);
         assertThat(ProblemType.INTERNAL_ERROR.status()).isEqualTo(500);
         assertThat(ProblemType.MEDIA_TYPE).isEqualTo("application/problem+json");
+        // issue 8
+        assertThat(ProblemType.ACCOUNT_DISABLED.code()).isEqualTo("account-disabled");
+        assertThat(ProblemType.ACCOUNT_DISABLED.status()).isEqualTo(403);
+        assertThat(ProblemType.TOO_MANY_SESSIONS.status()).isEqualTo(429);
+        assertThat(ProblemType.SERVER_BUSY.status()).isEqualTo(503);
+        assertThat(ProblemType.ID_CONFLICT.code()).isEqualTo("id-conflict");
+        assertThat(ProblemType.ID_CONFLICT.status()).isEqualTo(409);
+        assertThat(ProblemType.TOO_MANY_USER_CHANNELS.status()).isEqualTo(429);
+        assertThat(ProblemType.CHANNEL_RATE_LIMITED.status()).isEqualTo(429);
     }
 
     @Test
