@@ -68,8 +68,42 @@ public class FirstPathClient {
         return server;
     }
 
-    /** {@code POST /api/v1/sessions}: logs in and returns the new session (with its token). */
+    /**
+     * {@code POST /api/v1/sessions}: logs in and returns the new session (with its token). A server
+     * that is busy with other logins ({@code 503 server-busy}) is asked again after its
+     * {@code Retry-After} (with jitter, so a fleet that logs in at once spreads out), for at most
+     * the client's timeout in all; every other refusal is final at once.
+     */
     public SessionResponse login(String userId, char[] secret) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return loginOnce(userId, secret);
+            } catch (FirstPathException e) {
+                if (e.problem() != ProblemType.SERVER_BUSY) {
+                    throw e;
+                }
+                long waitMillis = busyWaitMillis(e.retryAfter());
+                if (System.nanoTime() + waitMillis * 1_000_000 > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(waitMillis); // back-off the server asked for, not a test wait
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** The server's Retry-After (1 s if absent, at most 10 s) plus up to half of it again at random. */
+    static long busyWaitMillis(Duration retryAfter) {
+        long base = retryAfter == null ? 1000 : Math.min(Math.max(retryAfter.toMillis(), 100), 10_000);
+        return base + java.util.concurrent.ThreadLocalRandom.current().nextLong(base / 2 + 1);
+    }
+
+    private SessionResponse loginOnce(String userId, char[] secret) {
         byte[] body;
         try {
             body = Json.mapper().writeValueAsBytes(new SessionRequest(userId, new String(secret)));
@@ -220,10 +254,23 @@ public class FirstPathClient {
             } catch (IOException | RuntimeException notJson) {
                 // not a problem document: the status line is all we know
             }
+            Duration retryAfter = response.headers().firstValue("Retry-After").map(FirstPathClient::seconds)
+                    .orElse(null);
             throw new FirstPathException("server refused (" + response.statusCode()
-                    + (type == null ? "" : " " + type.code()) + "): " + detail, response.statusCode(), type, null);
+                    + (type == null ? "" : " " + type.code()) + "): " + detail, response.statusCode(), type,
+                    retryAfter, null);
         }
         return body;
+    }
+
+    /** A {@code Retry-After} in delta-seconds; {@code null} for an HTTP date or anything else. */
+    private static Duration seconds(String value) {
+        try {
+            long s = Long.parseLong(value.strip());
+            return s < 0 ? null : Duration.ofSeconds(Math.min(s, 86_400));
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     private static <T> T parse(byte[] body, Class<T> type) {

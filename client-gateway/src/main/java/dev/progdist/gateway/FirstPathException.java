@@ -10,11 +10,23 @@ public class FirstPathException extends RuntimeException {
 
     private final int status;
     private final ProblemType problem;
+    private final java.time.Duration retryAfter;
 
     public FirstPathException(String message, int status, ProblemType problem, Throwable cause) {
+        this(message, status, problem, null, cause);
+    }
+
+    public FirstPathException(String message, int status, ProblemType problem, java.time.Duration retryAfter,
+            Throwable cause) {
         super(message, cause);
         this.status = status;
         this.problem = problem;
+        this.retryAfter = retryAfter;
+    }
+
+    /** The server's {@code Retry-After}, or {@code null} when it sent none. */
+    public java.time.Duration retryAfter() {
+        return retryAfter;
     }
 
     /** HTTP status, or 0 when no answer came. */

@@ -3,6 +3,7 @@ package dev.progdist.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.progdist.gateway.FirstPathClient;
 import dev.progdist.processors.auth.PasswordHasher;
 import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
@@ -10,17 +11,21 @@ import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
 import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.protocol.Home;
+import dev.progdist.protocol.wire.SessionResponse;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.camel.CamelContext;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,6 +110,30 @@ class LoginConcurrencyTest extends CamelTestSupport {
         }
         // other routes are not limited by logins
         assertThat(https.send(https.request("/health")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aGatewayWaitsOutServerBusyAndLogsIn() throws Exception {
+        Database db = context.getRegistry().lookupByNameAndType("database", Database.class);
+        // stored hashes of the real cost: four logins at once overlap on a limit of one
+        PasswordHasher costly = new PasswordHasher(65536, 3, 1);
+        List<String> fleet = List.of("fleet-0", "fleet-1", "fleet-2", "fleet-3");
+        for (String user : fleet) {
+            new UserDirectory(db, costly, clock).addUser(user, SECRET.toCharArray(), Role.USER, false);
+        }
+        FirstPathClient gateway = new FirstPathClient(URI.create("https://localhost:" + port),
+                home.pkiDir().resolve("distribution-ca.crt"), Duration.ofSeconds(30));
+        ExecutorService pool = Executors.newFixedThreadPool(fleet.size());
+        try {
+            List<CompletableFuture<SessionResponse>> logins = fleet.stream()
+                    .map(user -> CompletableFuture.supplyAsync(() -> gateway.login(user, SECRET.toCharArray()), pool))
+                    .toList();
+            // without the client's wait on 503 server-busy, all but about one of these fail
+            assertThat(logins.stream().map(CompletableFuture::join).map(SessionResponse::userId))
+                    .containsExactlyInAnyOrderElementsOf(fleet);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
