@@ -61,6 +61,7 @@ public class GatewayConfiguration implements CamelConfiguration {
             exit = GatewayExit.SYSTEM;
         }
         SecretSource secrets = new SecretSource(home);
+        long maxMessageBytes = Long.parseLong(prop(pc, "progdist.gateway.bus.max-message-bytes"));
         Consumer<String> knownDevice = device -> { };
         String busUrl = prop(pc, "progdist.gateway.bus.url");
         // an external broker has its own users: use bus-gateway if the operator provided it
@@ -71,7 +72,7 @@ public class GatewayConfiguration implements CamelConfiguration {
             GatewayExit onStop = exit;
             EmbeddedBroker bus = new EmbeddedBroker("progdist-device-bus",
                     Home.ensurePrivateDirectory(home.gatewayDir().resolve("bus")), 1, listen,
-                    new DeviceBusSecurity(gatewaySecret, secrets))
+                    new DeviceBusSecurity(gatewaySecret, secrets), maxMessageBytes)
                     .onUnexpectedStop(reason -> {
                         LOG.error("The device bus stopped: {}. The gateway cannot reach its TRPs without it and "
                                 + "exits (status {}) so that it is started again whole.", reason,
@@ -95,7 +96,7 @@ public class GatewayConfiguration implements CamelConfiguration {
         context.addService(closing(factory::destroy));
         JmsComponent jms = JmsComponent.jmsComponent(factory);
         // bytes and text only, refused unread otherwise: no Java object from the bus is deserialized
-        jms.getConfiguration().setMessageConverter(new BusMessageConverter());
+        jms.getConfiguration().setMessageConverter(new BusMessageConverter(maxMessageBytes));
         context.addComponent("jms", jms);
         // closed before the broker: services stop in reverse order of adding
         context.addService(closing(keeper::close));

@@ -31,7 +31,8 @@ public class TrpConfiguration implements CamelConfiguration {
         CachingConnectionFactory factory = new CachingConnectionFactory(
                 BusConnections.factory(busUrl, BusUsers.trpUser(device), busSecret));
         JmsComponent jms = JmsComponent.jmsComponent(factory);
-        jms.getConfiguration().setMessageConverter(new BusMessageConverter());
+        jms.getConfiguration().setMessageConverter(new BusMessageConverter(
+                Long.parseLong(pc.resolveProperty("progdist.trp.bus.max-message-bytes").orElseThrow().strip())));
         context.addComponent("jms", jms);
         context.getRegistry().bind("trpRequestAdmission", new TrpRequestAdmission());
         context.addService(new org.apache.camel.support.service.ServiceSupport() {

@@ -11,9 +11,6 @@ import org.apache.camel.Message;
 /** Answers device-bus requests with public facts about this TRP; never touches its private key. */
 public class TrpStatusResponder {
 
-    /** One relay step: at most the server's delivery window (1 MiB by default) plus record overhead. */
-    private static final int MAX_RECORDS_BYTES = 4 * 1024 * 1024;
-
     private final TrpIdentityStore identity;
     private final InstalledPrograms installed;
     private final TrpChannel channel;
@@ -43,9 +40,7 @@ public class TrpStatusResponder {
         if (in == null) {
             in = new byte[0];
         }
-        if (in.length > MAX_RECORDS_BYTES) {
-            throw new IllegalArgumentException("too many bytes in one relay step");
-        }
+        // the body's size was bounded by progdist.trp.bus.max-message-bytes (BusMessageConverter)
         replyRecords(exchange.getMessage(), channel.receive(in));
     }
 

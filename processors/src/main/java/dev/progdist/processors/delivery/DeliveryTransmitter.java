@@ -21,6 +21,12 @@ public class DeliveryTransmitter {
 
     private static final int CHUNK = MessageType.DELIVERY_CHUNK.maxPayload();
 
+    /**
+     * The largest window: what the device bus limits ({@code progdist.gateway.bus.max-message-bytes},
+     * {@code progdist.trp.bus.max-message-bytes}) and the gateway's channel reply limit are sized for.
+     */
+    public static final int MAX_WINDOW = 4 * 1024 * 1024;
+
     private final int window;
     private final ProcessorAuthentication authentication;
 
@@ -28,6 +34,10 @@ public class DeliveryTransmitter {
     public DeliveryTransmitter(int window, ProcessorAuthentication authentication) {
         if (window < CHUNK) {
             throw new IllegalArgumentException("the delivery window must be at least one chunk (" + CHUNK + " bytes)");
+        }
+        if (window > MAX_WINDOW) {
+            throw new IllegalArgumentException("the delivery window must be at most " + MAX_WINDOW
+                    + " bytes (4 MiB), not " + window + ": the gateway and the TRP accept no larger relay step");
         }
         this.window = window;
         this.authentication = authentication;

@@ -38,6 +38,12 @@ public final class EmbeddedBroker implements AutoCloseable {
     private final String name;
     private volatile boolean closing;
     private volatile Consumer<String> unexpectedStop;
+    private BusMessageSizeLimit incoming;
+
+    /** With a TCP acceptor: the most bytes one address holds before it fails senders. */
+    public static final long TCP_ADDRESS_BYTES = 64L * 1024 * 1024;
+    /** With a TCP acceptor: the most messages one address holds before it fails senders. */
+    public static final long TCP_ADDRESS_MESSAGES = 64;
 
     /**
      * @param name       broker name, for logs
@@ -55,6 +61,18 @@ public final class EmbeddedBroker implements AutoCloseable {
      */
     public EmbeddedBroker(String name, Path dataDir, int inVmId, String tcpAcceptor,
             ActiveMQSecurityManager5 security) {
+        this(name, dataDir, inVmId, tcpAcceptor, security, 0);
+    }
+
+    /**
+     * @param maxMessageBytes with a TCP acceptor: the largest message body a TCP client may send
+     *                        ({@link BusMessageSizeLimit}); every address then holds at most
+     *                        {@value #TCP_ADDRESS_MESSAGES} messages and {@value #TCP_ADDRESS_BYTES}
+     *                        bytes and fails a sender beyond that instead of paging to disk.
+     *                        Ignored (0) without a TCP acceptor: the server's durable work pages.
+     */
+    public EmbeddedBroker(String name, Path dataDir, int inVmId, String tcpAcceptor,
+            ActiveMQSecurityManager5 security, long maxMessageBytes) {
         this.name = name;
         boolean tcp = tcpAcceptor != null && !tcpAcceptor.isBlank();
         if (tcp && security == null) {
@@ -84,19 +102,35 @@ public final class EmbeddedBroker implements AutoCloseable {
                     // wait a little for clients to leave, never forever (a TRP may keep reconnecting)
                     .setGracefulShutdownTimeout(5_000)
                     .addAcceptorConfiguration("in-vm", "vm://" + inVmId);
+            if (tcp && maxMessageBytes <= 0) {
+                throw new IllegalArgumentException("broker " + name + ": a TCP acceptor needs a message size limit");
+            }
             if (tcp) {
                 // Artemis' core protocol only: no AMQP, STOMP, MQTT or OpenWire on the device bus
                 config.addAcceptorConfiguration("tcp", tcpAcceptor.contains("protocols=") ? tcpAcceptor
                         : tcpAcceptor + (tcpAcceptor.contains("?") ? "&" : "?") + "protocols=CORE");
             }
-            config.addAddressSetting("#", new AddressSettings()
+            AddressSettings addresses = new AddressSettings()
                     .setDeadLetterAddress(SimpleString.of("DLQ"))
                     .setExpiryAddress(SimpleString.of("ExpiryQueue"))
                     .setMaxDeliveryAttempts(5)
                     .setAutoCreateDeadLetterResources(true)
-                    .setAutoCreateExpiryResources(true)
-                    .setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
-                    .setMaxSizeBytes(64L * 1024 * 1024));
+                    .setAutoCreateExpiryResources(true);
+            if (tcp) {
+                // the device bus carries one request and one reply at a time per TRP: a full address
+                // means someone floods it, so refuse the sender rather than page to disk without end
+                BusMessageSizeLimit limit = new BusMessageSizeLimit(maxMessageBytes);
+                config.registerBrokerPlugin(limit);
+                incoming = limit;
+                addresses.setAddressFullMessagePolicy(AddressFullMessagePolicy.FAIL)
+                        .setMaxSizeBytes(Math.max(TCP_ADDRESS_BYTES, 4 * (maxMessageBytes + BusMessageSizeLimit.HEADER_ALLOWANCE)))
+                        .setMaxSizeMessages(TCP_ADDRESS_MESSAGES);
+            } else {
+                // the server's durable work: page to disk beyond 64 MiB, never refuse
+                addresses.setAddressFullMessagePolicy(AddressFullMessagePolicy.PAGE)
+                        .setMaxSizeBytes(64L * 1024 * 1024);
+            }
+            config.addAddressSetting("#", addresses);
             broker.setConfiguration(config);
             if (security != null) {
                 broker.setSecurityManager(security);
@@ -109,6 +143,9 @@ public final class EmbeddedBroker implements AutoCloseable {
     public EmbeddedBroker start() {
         try {
             broker.start();
+            if (incoming != null) {
+                broker.getActiveMQServer().getRemotingService().addIncomingInterceptor(incoming);
+            }
             broker.getActiveMQServer().registerActivateCallback(new ActivateCallback() {
                 @Override
                 public void stop(ActiveMQServer server) {
