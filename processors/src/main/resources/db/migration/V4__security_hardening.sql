@@ -16,7 +16,10 @@ CREATE INDEX sessions_user_live ON sessions (user_id, closed_at, expires_at);
 ALTER TABLE users ADD COLUMN user_id_folded VARCHAR(64) GENERATED ALWAYS AS (LOWER(user_id)) ${stored};
 CREATE UNIQUE INDEX users_id_folded ON users (user_id_folded);
 
-ALTER TABLE devices ADD COLUMN device_id_folded VARCHAR(64) GENERATED ALWAYS AS (LOWER(device_id)) ${stored};
+-- A device ID is folded further, '_' read as '-' (DeviceId.folded): d-1 and d_1 would also share
+-- a PROGDIST_..._PASSWORD variable, which upper-cases and maps '-' to '_'.
+ALTER TABLE devices ADD COLUMN device_id_folded VARCHAR(64)
+    GENERATED ALWAYS AS (REPLACE(LOWER(device_id), '_', '-')) ${stored};
 CREATE UNIQUE INDEX devices_id_folded ON devices (device_id_folded);
 
 ALTER TABLE programs ADD COLUMN program_id_folded VARCHAR(64) GENERATED ALWAYS AS (LOWER(program_id)) ${stored};

@@ -27,6 +27,17 @@ public final class DeviceId {
         return deviceId;
     }
 
+    /**
+     * The form under which two device IDs are the same device: lower case, with {@code _} read as
+     * {@code -}. IDs equal in this form would share a TRP directory on a case-insensitive file
+     * system and a {@code PROGDIST_…_PASSWORD} variable (which upper-cases and maps {@code -} to
+     * {@code _}), so only one of them may exist. The device registry's unique index uses the same
+     * expression ({@code REPLACE(LOWER(device_id), '_', '-')}).
+     */
+    public static String folded(String deviceId) {
+        return require(deviceId).toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
     /** Device-bus queue the TRP reads its requests from. */
     public static String inboundQueue(String deviceId) {
         return "trp." + require(deviceId) + ".in";

@@ -259,6 +259,10 @@ class UserAdministrationRouteTest extends CamelTestSupport {
         assertThat(registerDevice("d1").statusCode()).isEqualTo(201);
         assertThat(registerDevice("d1").statusCode()).as("re-registering the same ID").isEqualTo(201);
         assertProblem(registerDevice("D1"), 409, "id-conflict");
+        // '_' and '-' fold together too: d-2 and d_2 would share a PROGDIST_..._PASSWORD variable
+        assertThat(registerDevice("d-2").statusCode()).isEqualTo(201);
+        assertProblem(registerDevice("d_2"), 409, "id-conflict");
+        assertProblem(registerDevice("D_2"), 409, "id-conflict");
     }
 
     // --- helpers ---

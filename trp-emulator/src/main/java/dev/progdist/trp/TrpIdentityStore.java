@@ -1,5 +1,6 @@
 package dev.progdist.trp;
 
+import dev.progdist.protocol.DeviceId;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
@@ -108,6 +109,12 @@ public final class TrpIdentityStore {
             throw new PkiException("device " + deviceId + " is already manufactured (" + file
                     + "); pass --force to replace its identity");
         }
+        String other = sameDeviceUnderAnotherSpelling(home, deviceId);
+        if (other != null) {
+            throw new PkiException("device " + deviceId + " would share its directory or password variable with "
+                    + "device " + other + " in this home (IDs equal ignoring case and '_' against '-'): choose "
+                    + "another ID");
+        }
         KeyPair keys = generate(type);
         X500Name subject = CertificateProfile.name("CN=" + deviceId);
         ContentSigner signer = signer(type, keys.getPrivate());
@@ -138,6 +145,23 @@ public final class TrpIdentityStore {
     }
 
     /** Opens a manufactured TRP's store (pending or provisioned); fails if there is none. */
+    /** A TRP of this home whose ID folds to the same as {@code deviceId} but is spelt otherwise, or null. */
+    private static String sameDeviceUnderAnotherSpelling(Home home, String deviceId) {
+        Path trps = home.trpDir(deviceId).getParent();
+        if (!Files.isDirectory(trps)) {
+            return null;
+        }
+        String folded = DeviceId.folded(deviceId);
+        try (var dirs = Files.list(trps)) {
+            return dirs.map(d -> d.getFileName().toString())
+                    .filter(name -> !name.equals(deviceId) && DeviceId.isValid(name)
+                            && DeviceId.folded(name).equals(folded))
+                    .findFirst().orElse(null);
+        } catch (java.io.IOException e) {
+            throw new PkiException("cannot list the TRPs of " + trps, e);
+        }
+    }
+
     public static TrpIdentityStore open(Home home, String deviceId) {
         Path file = storeFile(home, deviceId);
         if (!Files.isRegularFile(file)) {

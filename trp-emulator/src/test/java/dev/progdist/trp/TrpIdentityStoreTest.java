@@ -102,6 +102,19 @@ class TrpIdentityStoreTest {
     }
 
     @Test
+    void aDeviceSpeltLikeAnotherIsRefusedAndNothingIsWritten() throws Exception {
+        TrpIdentityStore.manufacture(home(), "dev-1", KeyType.EC_P256, false);
+        for (String twin : new String[] {"dev_1", "DEV-1", "Dev_1"}) {
+            assertThatThrownBy(() -> TrpIdentityStore.manufacture(home(), twin, KeyType.EC_P256, false))
+                    .as(twin).isInstanceOf(PkiException.class).hasMessageContaining("device dev-1");
+            assertThat(home().trpDir(twin)).as(twin).doesNotExist();
+        }
+        assertThat(Files.exists(new SecretSource(home()).file(TrpIdentityStore.passwordName("dev_1")))).isFalse();
+        // the same ID again is still only the "already manufactured" refusal, and --force still works
+        TrpIdentityStore.manufacture(home(), "dev-1", KeyType.EC_P256, true);
+    }
+
+    @Test
     void invalidDeviceIdsAndMissingStoresAreRefused() {
         assertThatThrownBy(() -> TrpIdentityStore.manufacture(home(), "../x", KeyType.EC_P256, false))
                 .isInstanceOf(PkiException.class).hasMessageContaining("invalid device ID");

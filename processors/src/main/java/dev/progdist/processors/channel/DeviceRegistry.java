@@ -41,7 +41,8 @@ public class DeviceRegistry {
      * Registers {@code deviceId} to {@code owner} (re-registering moves it and re-activates it).
      *
      * @throws IllegalArgumentException for an invalid device ID or an unknown owner
-     * @throws IdConflictException      if a registered device's ID differs from {@code deviceId} only in case
+     * @throws IdConflictException      if a registered device's ID differs from {@code deviceId} only in case or in
+     *                                  {@code _} against {@code -} ({@link DeviceId#folded})
      */
     public Device register(String deviceId, String owner, String registeredBy) {
         DeviceId.require(deviceId);
@@ -64,10 +65,11 @@ public class DeviceRegistry {
                 }
             }
             if (!exists) {
-                // d1 and D1 would share a TRP home directory on a case-insensitive file system
+                // d1 and D1 would share a TRP home directory on a case-insensitive file system, d-1
+                // and d_1 a password variable
                 try (PreparedStatement s = c.prepareStatement(
                         "SELECT device_id FROM devices WHERE device_id_folded = ?")) {
-                    s.setString(1, deviceId.toLowerCase(java.util.Locale.ROOT));
+                    s.setString(1, DeviceId.folded(deviceId));
                     try (ResultSet rs = s.executeQuery()) {
                         if (rs.next()) {
                             String other = rs.getString(1);
