@@ -241,6 +241,8 @@ public class ServerConfiguration implements CamelConfiguration {
                 Integer.parseInt(required(pc, "progdist.server.threads.min")),
                 Integer.parseInt(required(pc, "progdist.server.max-connections")),
                 Duration.parse(required(pc, "progdist.server.idle-timeout")),
+                Duration.parse(required(pc, "progdist.server.header-timeout")),
+                Duration.parse(required(pc, "progdist.server.idle-timeout-at-limit")),
                 Long.parseLong(required(pc, "progdist.server.min-request-data-rate")),
                 Duration.parse(required(pc, "progdist.server.body-read-timeout")),
                 Integer.parseInt(required(pc, "progdist.server.max-buffered-body")));
