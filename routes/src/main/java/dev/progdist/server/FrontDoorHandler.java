@@ -3,6 +3,7 @@ package dev.progdist.server;
 import dev.progdist.protocol.wire.ProblemType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
@@ -40,7 +41,17 @@ import org.slf4j.LoggerFactory;
 final class FrontDoorHandler extends Handler.Wrapper {
 
     private static final Logger LOG = LoggerFactory.getLogger(FrontDoorHandler.class);
-    private static final Set<String> TOKEN_PARAMETERS = Set.of("authorization", "access_token");
+    /**
+     * Compared as Camel's header map compares names ({@link String#CASE_INSENSITIVE_ORDER}), so that
+     * {@code authorızation} (dotless i), which it takes for {@code Authorization}, is caught too.
+     */
+    private static final Set<String> TOKEN_PARAMETERS = tokenParameters();
+
+    private static Set<String> tokenParameters() {
+        Set<String> names = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        names.addAll(List.of("Authorization", "access_token"));
+        return java.util.Collections.unmodifiableSet(names);
+    }
 
     private final FrontDoorLimits limits;
 
@@ -129,7 +140,7 @@ final class FrontDoorHandler extends Handler.Wrapper {
             return ProblemType.MALFORMED_REQUEST;
         }
         for (String name : query.getNames()) {
-            if (TOKEN_PARAMETERS.contains(name.strip().toLowerCase(Locale.ROOT))) {
+            if (TOKEN_PARAMETERS.contains(name.strip())) {
                 return ProblemType.TOKEN_IN_QUERY;
             }
         }

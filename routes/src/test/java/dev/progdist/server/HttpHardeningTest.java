@@ -342,7 +342,9 @@ class HttpHardeningTest extends CamelTestSupport {
                 .header("Authorization", "Bearer " + token));
         assertThat(header.statusCode()).isEqualTo(200);
 
-        for (String name : List.of("Authorization", "authorization", "%41uthorization")) {
+        // "author\u0131zation" (dotless i): Camel's case-insensitive header map takes it for Authorization
+        for (String name : List.of("Authorization", "authorization", "%41uthorization", "author%C4%B1zation",
+                "ACCESS_TOKEN")) {
             HttpResponse<String> query = https.send(https.request("/api/v1/users?" + name + "=Bearer%20" + token));
             UserAuthenticationRouteTest.assertProblem(query, 400, "token-in-query");
         }
