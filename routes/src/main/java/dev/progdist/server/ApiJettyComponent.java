@@ -20,7 +20,8 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * Camel's Jetty 12 component with progdist's front door: an explicit thread budget, a limit on
- * open connections and an idle timeout on the connector, problem+json
+ * open connections (with a short idle timeout while it is reached), an idle timeout and a
+ * {@link HeaderDeadline} on the connector, problem+json
  * for Jetty's own error answers, and the {@link FrontDoorHandler} in front of Camel's servlet. The
  * hooks are the component's protected factory methods ({@code createServer},
  * {@code createConnectorJettyInternal}, {@code createServletForConnector}), each called once per
@@ -62,8 +63,11 @@ public class ApiJettyComponent extends JettyHttpComponent12 {
     @Override
     protected Server createServer() {
         Server server = super.createServer();
-        // at the limit Jetty stops accepting: further connections wait in the kernel's backlog
-        server.addBean(new NetworkConnectionLimit(limits.maxConnections(), server));
+        // at the limit Jetty stops accepting: further connections wait in the kernel's backlog, and
+        // the open ones get a short idle timeout
+        NetworkConnectionLimit limit = new NetworkConnectionLimit(limits.maxConnections(), server);
+        limit.setEndPointIdleTimeout(limits.idleTimeoutAtLimit().toMillis());
+        server.addBean(limit);
         return server;
     }
 
@@ -72,6 +76,8 @@ public class ApiJettyComponent extends JettyHttpComponent12 {
             SslContextFactory.Server sslcf) {
         AbstractConnector connector = super.createConnectorJettyInternal(server, endpoint, sslcf);
         connector.setIdleTimeout(limits.idleTimeout().toMillis());
+        // the idle timeout restarts with every byte: the handshake and the headers get a deadline
+        connector.addBean(new HeaderDeadline(connector.getScheduler(), limits.headerTimeout()));
         HttpConnectionFactory http = connector.getConnectionFactory(HttpConnectionFactory.class);
         http.getHttpConfiguration().setIdleTimeout(limits.idleTimeout().toMillis());
         // the minimum data rate is the front door's: Jetty's own check also fails a body that has

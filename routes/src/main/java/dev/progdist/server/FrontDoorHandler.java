@@ -3,10 +3,9 @@ package dev.progdist.server;
 import dev.progdist.protocol.wire.ProblemType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.BadMessageException;
@@ -24,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * The first handler of every request on the HTTPS port, in front of Camel's servlet. It refuses,
  * before any byte of the body is read, what progdist never serves:
  * <ul>
- *   <li>{@code OPTIONS} and {@code TRACE}: {@code 405 method-not-allowed};</li>
+ *   <li>{@code OPTIONS}, {@code TRACE} and methods not in upper case ({@code post}, which Camel
+ *       would route as {@code POST}): {@code 405 method-not-allowed};</li>
  *   <li>a bearer token in the query string ({@code Authorization} or {@code access_token}, in any
  *       case or encoding): {@code 400 token-in-query};</li>
  *   <li>{@code multipart/*}, {@code application/x-www-form-urlencoded} and serialized Java bodies,
@@ -35,23 +35,29 @@ import org.slf4j.LoggerFactory;
  * one) itself, without holding a thread while bytes trickle in, and answers {@code 408
  * request-timeout} unless the whole body has arrived within {@link FrontDoorLimits#bodyReadTimeout}
  * ({@code 413 body-too-large} above {@link FrontDoorLimits#maxBufferedBody}). Only a complete body
- * reaches a route. Last, it admits at most {@link FrontDoorLimits#loginConcurrency} logins at once
- * and answers {@code 503 server-busy} with {@code Retry-After} to more.
+ * reaches a route. (How many logins run at once is bounded in the login stage, not here: a path
+ * matcher here could be bypassed by the spellings Camel's REST matcher accepts.)
  */
 final class FrontDoorHandler extends Handler.Wrapper {
 
-    static final String LOGIN_PATH = "/api/v1/sessions";
     private static final Logger LOG = LoggerFactory.getLogger(FrontDoorHandler.class);
-    private static final Set<String> TOKEN_PARAMETERS = Set.of("authorization", "access_token");
-    private static final Duration BUSY_RETRY = Duration.ofSeconds(1);
+    /**
+     * Compared as Camel's header map compares names ({@link String#CASE_INSENSITIVE_ORDER}), so that
+     * {@code authorızation} (dotless i), which it takes for {@code Authorization}, is caught too.
+     */
+    private static final Set<String> TOKEN_PARAMETERS = tokenParameters();
+
+    private static Set<String> tokenParameters() {
+        Set<String> names = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        names.addAll(List.of("Authorization", "access_token"));
+        return java.util.Collections.unmodifiableSet(names);
+    }
 
     private final FrontDoorLimits limits;
-    private final Semaphore logins;
 
     FrontDoorHandler(FrontDoorLimits limits, Handler next) {
         super(next);
         this.limits = limits;
-        this.logins = new Semaphore(limits.loginConcurrency());
     }
 
     @Override
@@ -60,6 +66,11 @@ final class FrontDoorHandler extends Handler.Wrapper {
         if ("OPTIONS".equals(method) || "TRACE".equals(method)) {
             return refuse(request, response, callback, ProblemType.METHOD_NOT_ALLOWED,
                     "the API does not answer " + method);
+        }
+        if (!method.equals(method.toUpperCase(Locale.ROOT))) {
+            // methods are case-sensitive (RFC 9110): Camel's servlet would match "post" to a POST route
+            return refuse(request, response, callback, ProblemType.METHOD_NOT_ALLOWED,
+                    "methods are case-sensitive: the API answers upper-case methods only");
         }
         ProblemType query = checkQuery(request);
         if (query == ProblemType.TOKEN_IN_QUERY) {
@@ -113,45 +124,6 @@ final class FrontDoorHandler extends Handler.Wrapper {
 
     /** Hands the request (with its body read, or a streamed upload) to the routes. */
     private boolean admit(Request request, Response response, Callback callback) throws Exception {
-        if (!("POST".equals(request.getMethod()) && LOGIN_PATH.equals(Request.getPathInContext(request)))) {
-            return next(request, response, callback);
-        }
-        if (!logins.tryAcquire()) {
-            return refuse(request, response, callback, ProblemType.SERVER_BUSY,
-                    "too many logins are in progress: retry in a moment", BUSY_RETRY);
-        }
-        AtomicBoolean released = new AtomicBoolean();
-        Runnable release = () -> {
-            if (released.compareAndSet(false, true)) {
-                logins.release();
-            }
-        };
-        Callback releasing = new Callback.Nested(callback) {
-            @Override
-            public void succeeded() {
-                release.run();
-                super.succeeded();
-            }
-
-            @Override
-            public void failed(Throwable x) {
-                release.run();
-                super.failed(x);
-            }
-        };
-        try {
-            boolean handled = next(request, response, releasing);
-            if (!handled) {
-                release.run();
-            }
-            return handled;
-        } catch (Exception | Error e) {
-            release.run();
-            throw e;
-        }
-    }
-
-    private boolean next(Request request, Response response, Callback callback) throws Exception {
         Handler next = getHandler();
         return next != null && next.handle(request, response, callback);
     }
@@ -168,7 +140,7 @@ final class FrontDoorHandler extends Handler.Wrapper {
             return ProblemType.MALFORMED_REQUEST;
         }
         for (String name : query.getNames()) {
-            if (TOKEN_PARAMETERS.contains(name.strip().toLowerCase(Locale.ROOT))) {
+            if (TOKEN_PARAMETERS.contains(name.strip())) {
                 return ProblemType.TOKEN_IN_QUERY;
             }
         }
@@ -182,13 +154,8 @@ final class FrontDoorHandler extends Handler.Wrapper {
 
     private static boolean refuse(Request request, Response response, Callback callback, ProblemType type,
             String detail) {
-        return refuse(request, response, callback, type, detail, null);
-    }
-
-    private static boolean refuse(Request request, Response response, Callback callback, ProblemType type,
-            String detail, Duration retryAfter) {
         boolean unreadBody = request.getLength() != 0;
-        ProblemResponses.write(response, callback, type, detail, retryAfter, unreadBody);
+        ProblemResponses.write(response, callback, type, detail, null, unreadBody);
         return true;
     }
 

@@ -141,7 +141,8 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "auditTrail", auditTrail);
         bind(context, "sessionStore", sessions);
         UserDirectory users = new UserDirectory(database, hasher, clock);
-        bind(context, "userAuthentication", new UserAuthentication(users, hasher, throttle, sessions, auditTrail));
+        bind(context, "userAuthentication", new UserAuthentication(users, hasher, throttle, sessions, auditTrail,
+                Integer.parseInt(required(pc, "progdist.server.login-concurrency"))));
         bind(context, "problemResponder", new ProblemResponder());
 
         // programs
@@ -240,10 +241,11 @@ public class ServerConfiguration implements CamelConfiguration {
                 Integer.parseInt(required(pc, "progdist.server.threads.min")),
                 Integer.parseInt(required(pc, "progdist.server.max-connections")),
                 Duration.parse(required(pc, "progdist.server.idle-timeout")),
+                Duration.parse(required(pc, "progdist.server.header-timeout")),
+                Duration.parse(required(pc, "progdist.server.idle-timeout-at-limit")),
                 Long.parseLong(required(pc, "progdist.server.min-request-data-rate")),
                 Duration.parse(required(pc, "progdist.server.body-read-timeout")),
-                Integer.parseInt(required(pc, "progdist.server.max-buffered-body")),
-                Integer.parseInt(required(pc, "progdist.server.login-concurrency")));
+                Integer.parseInt(required(pc, "progdist.server.max-buffered-body")));
     }
 
     /** HTTPS with the distribution-CA-issued certificate made by {@code pki init}; TLS 1.3 and 1.2 only. */

@@ -2,6 +2,7 @@ package dev.progdist.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.progdist.processors.auth.PasswordHasher;
@@ -11,7 +12,10 @@ import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
 import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.protocol.Home;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -57,7 +61,9 @@ class HttpHardeningTest extends CamelTestSupport {
             "progdist.server.threads.max", "16",
             "progdist.server.threads.min", "4",
             "progdist.server.max-connections", "64",
-            "progdist.server.body-read-timeout", "PT2S");
+            "progdist.server.body-read-timeout", "PT2S",
+            "progdist.server.header-timeout", "PT2S",
+            "progdist.server.idle-timeout-at-limit", "PT1S");
 
     @TempDir
     static Path tempHome;
@@ -135,6 +141,103 @@ class HttpHardeningTest extends CamelTestSupport {
             trickle.shutdownNow();
             slow.forEach(RawHttps::close);
         }
+    }
+
+    @Test
+    void tricklingHeadersAndHandshakesBeyondTheConnectionLimitAreCutAtTheHeaderDeadline() throws Exception {
+        ScheduledExecutorService trickle = Executors.newScheduledThreadPool(2);
+        List<Closeable> slow = new ArrayList<>();
+        try {
+            // 48 TLS connections that send a request's headers one byte at a time, often enough that
+            // the 30 s idle timeout never runs out
+            byte[] head = ("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + "a".repeat(4000))
+                    .getBytes(StandardCharsets.ISO_8859_1);
+            for (int i = 0; i < 48; i++) {
+                RawHttps c = new RawHttps(tls, port);
+                slow.add(c);
+                trickleBytes(trickle, head, b -> c.write(new byte[] {b}));
+            }
+            // and 32 plain TCP connections that send a TLS ClientHello record the same way, so the
+            // handshake never completes: more connections than progdist.server.max-connections (64)
+            byte[] hello = new byte[4000];
+            System.arraycopy(new byte[] {0x16, 0x03, 0x01, 0x3f, (byte) 0xff, 0x01}, 0, hello, 0, 6);
+            for (int i = 0; i < 32; i++) {
+                Socket s = new Socket("127.0.0.1", port);
+                slow.add(s);
+                OutputStream out = s.getOutputStream();
+                trickleBytes(trickle, hello, b -> {
+                    out.write(b);
+                    out.flush();
+                });
+            }
+            long start = System.nanoTime();
+
+            // once the header deadline (2 s here) has passed, health and logins answer promptly again
+            await().atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .untilAsserted(() -> assertThat(https.send(https.request("/health")
+                            .timeout(Duration.ofSeconds(1))).statusCode()).isEqualTo(200));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+            long loginStart = System.nanoTime();
+            HttpResponse<String> login = https.send(https.request("/api/v1/sessions").timeout(Duration.ofSeconds(3))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"alice\",\"password\":\"" + SECRET + "\"}")));
+            assertThat(login.statusCode()).as(login.body()).isEqualTo(201);
+            assertThat(Duration.ofNanos(System.nanoTime() - loginStart)).isLessThan(Duration.ofSeconds(2));
+        } finally {
+            trickle.shutdownNow();
+            for (Closeable c : slow) {
+                try {
+                    c.close();
+                } catch (IOException e) {
+                    // closing a test connection
+                }
+            }
+        }
+    }
+
+    @Test
+    void aConnectionWithoutCompleteHeadersIsClosedAfterTheHeaderTimeout() throws Exception {
+        ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
+        try (RawHttps first = new RawHttps(tls, port); RawHttps next = new RawHttps(tls, port)) {
+            byte[] head = ("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + "a".repeat(4000))
+                    .getBytes(StandardCharsets.ISO_8859_1);
+            // the first request of a connection
+            long start = System.nanoTime();
+            trickleBytes(trickle, head, b -> first.write(new byte[] {b}));
+            assertThatThrownBy(first::read).isInstanceOf(IOException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1500),
+                    Duration.ofSeconds(5));
+
+            // the next request on a kept-alive connection: cut within two header timeouts
+            assertThat(next.exchange("GET /health HTTP/1.1", "", null).status()).isEqualTo(200);
+            start = System.nanoTime();
+            trickleBytes(trickle, head, b -> next.write(new byte[] {b}));
+            assertThatThrownBy(next::read).isInstanceOf(IOException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1500),
+                    Duration.ofSeconds(7));
+        } finally {
+            trickle.shutdownNow();
+        }
+    }
+
+    interface ByteSink {
+        void write(byte b) throws IOException;
+    }
+
+    /** Sends {@code bytes} one every 300 ms; stops at the first failed write (the server closed). */
+    private static void trickleBytes(ScheduledExecutorService trickle, byte[] bytes, ByteSink sink) {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        trickle.scheduleAtFixedRate(() -> {
+            int i = next.getAndIncrement();
+            if (i >= bytes.length) {
+                throw new IllegalStateException("all sent"); // ends this task
+            }
+            try {
+                sink.write(bytes[i]);
+            } catch (IOException e) {
+                throw new IllegalStateException(e); // ends this task
+            }
+        }, 0, 300, TimeUnit.MILLISECONDS);
     }
 
     @Test
@@ -239,7 +342,9 @@ class HttpHardeningTest extends CamelTestSupport {
                 .header("Authorization", "Bearer " + token));
         assertThat(header.statusCode()).isEqualTo(200);
 
-        for (String name : List.of("Authorization", "authorization", "%41uthorization")) {
+        // "author\u0131zation" (dotless i): Camel's case-insensitive header map takes it for Authorization
+        for (String name : List.of("Authorization", "authorization", "%41uthorization", "author%C4%B1zation",
+                "ACCESS_TOKEN")) {
             HttpResponse<String> query = https.send(https.request("/api/v1/users?" + name + "=Bearer%20" + token));
             UserAuthenticationRouteTest.assertProblem(query, 400, "token-in-query");
         }

@@ -51,6 +51,23 @@ class LogLayoutTest {
         assertThat(hugeTrace.length()).isLessThan(32_400);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"../config/log4j2.xml", "src/test/resources/log4j2-test.xml",
+        "../processors/src/test/resources/log4j2-test.xml"})
+    void otherLineBreaksAndTerminalEscapesAreEncodedToo(String file) throws Exception {
+        Layout<?> layout = consoleLayout(Path.of(file));
+        // NEL, LS and PS end a line for some log viewers; ESC starts an ANSI sequence in a terminal
+        String hostile = "a\u0085b\u2028c\u2029d\u001B[2J\u001B]0;owned\u0007e";
+
+        String message = format(layout, event("user {}", hostile, null));
+        assertThat(message).doesNotContain("\u0085", "\u2028", "\u2029", "\u001B")
+                .contains("a\\u0085b\\u2028c\\u2029d\\u001B[2J\\u001B]0;owned");
+        String trace = format(layout, event("failed", "", new IllegalStateException(hostile)));
+        assertThat(trace).doesNotContain("\u0085", "\u2028", "\u2029", "\u001B")
+                .contains("IllegalStateException: a\\u0085b");
+        assertThat(lines(trace)).isEqualTo(1);
+    }
+
     private static Layout<?> consoleLayout(Path file) throws Exception {
         assertThat(file).isRegularFile();
         try (InputStream in = Files.newInputStream(file)) {

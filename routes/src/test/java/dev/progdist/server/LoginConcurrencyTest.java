@@ -113,6 +113,55 @@ class LoginConcurrencyTest extends CamelTestSupport {
     }
 
     @Test
+    void theBoundHoldsForEverySpellingOfTheLoginPathAndMethod() throws Exception {
+        // Camel's REST matcher ignores a trailing slash and case: these all reach the login route,
+        // and each must count against the same bound (a front door that matched the exact path did not)
+        for (String path : List.of("/api/v1/sessions", "/api/v1/sessions/", "/API/V1/SESSIONS", "/Api/V1/Sessions/")) {
+            List<RawHttps.Response> answers = rawBurst("POST", path);
+            assertThat(answers).as(path).allSatisfy(r -> assertThat(r.status()).as(path + " " + r.body())
+                    .isIn(401, 503));
+            assertThat(answers).as(path).anySatisfy(r -> assertThat(r.status()).isEqualTo(503));
+            for (RawHttps.Response r : answers.stream().filter(r -> r.status() == 503).toList()) {
+                HttpHardeningTest.assertProblem(r, 503, "server-busy");
+                assertThat(r.headers().get("Retry-After")).isEqualTo("1");
+                // the body was read whole: the gateway's retry can reuse the connection (no new handshake)
+                assertThat(r.headers().getOrDefault("Connection", "")).doesNotContainIgnoringCase("close");
+            }
+        }
+    }
+
+    @Test
+    void aLowercaseMethodIsRefusedAtTheFrontDoor() throws Exception {
+        // Jetty passes "post" through and Camel matched it to the login route as if it were POST;
+        // methods are case-sensitive (RFC 9110 9.1), so the front door refuses it before any route
+        for (RawHttps.Response r : rawBurst("post", "/api/v1/sessions")) {
+            HttpHardeningTest.assertProblem(r, 405, "method-not-allowed");
+        }
+    }
+
+    /** Six logins for distinct unknown IDs at once, each on its own raw connection. */
+    private static List<RawHttps.Response> rawBurst(String method, String path) throws Exception {
+        javax.net.ssl.SSLContext tls = RawHttps.trusting(DevelopmentPki.open(home).distributionCaCertificate());
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<CompletableFuture<RawHttps.Response>> burst = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                String body = "{\"userId\":\"nobody-" + i + "\",\"password\":\"not the secret\"}";
+                burst.add(CompletableFuture.supplyAsync(() -> {
+                    try (RawHttps c = new RawHttps(tls, port)) {
+                        return c.exchange(method + " " + path + " HTTP/1.1", "Content-Type: application/json", body);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }, pool));
+            }
+            return burst.stream().map(CompletableFuture::join).toList();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aGatewayWaitsOutServerBusyAndLogsIn() throws Exception {
         Database db = context.getRegistry().lookupByNameAndType("database", Database.class);
         // stored hashes of the real cost: four logins at once overlap on a limit of one

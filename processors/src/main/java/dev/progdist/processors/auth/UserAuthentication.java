@@ -6,7 +6,10 @@ import dev.progdist.processors.store.AuditTrail;
 import dev.progdist.protocol.wire.ProblemType;
 import dev.progdist.protocol.wire.SessionRequest;
 import dev.progdist.protocol.wire.SessionResponse;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
 import org.apache.camel.Exchange;
 
 /**
@@ -31,19 +34,29 @@ public class UserAuthentication {
     /** A login body holds two short strings; nothing legitimate comes near this. */
     public static final int MAX_LOGIN_BODY = 4096;
 
+    private static final Duration BUSY_RETRY = Duration.ofSeconds(1);
+
     private final UserDirectory users;
     private final PasswordHasher hasher;
     private final LoginThrottle throttle;
     private final SessionStore sessions;
     private final AuditTrail audit;
     private final String dummyHash;
+    private final Semaphore verifications;
 
     /**
-     * How many logins run at once is bounded in front of this stage, by the HTTP front door
-     * ({@code progdist.server.login-concurrency}), so logins cannot take every core from token checks.
+     * @param loginConcurrency secret verifications (real or against the dummy hash) run at once at
+     *     most ({@code progdist.server.login-concurrency}); a login beyond that gets {@code 503
+     *     server-busy} with {@code Retry-After: 1} before its Argon2 work starts, so logins cannot take
+     *     every core from token checks. The bound is here, in the stage, so it holds however the
+     *     request reached the route (trailing slash, case of path or method).
      */
     public UserAuthentication(UserDirectory users, PasswordHasher hasher, LoginThrottle throttle,
-            SessionStore sessions, AuditTrail audit) {
+            SessionStore sessions, AuditTrail audit, int loginConcurrency) {
+        if (loginConcurrency < 1) {
+            throw new IllegalArgumentException("progdist.server.login-concurrency must be at least 1");
+        }
+        this.verifications = new Semaphore(loginConcurrency);
         this.users = users;
         this.hasher = hasher;
         this.throttle = throttle;
@@ -76,8 +89,11 @@ public class UserAuthentication {
         }
         if (!UserDirectory.isValidUserId(userId)) {
             // no such user can exist: same answer, same work as a wrong secret
-            hasher.verify(secret, dummyHash);
-            java.util.Arrays.fill(secret, '\0');
+            try {
+                bounded(() -> hasher.verify(secret, dummyHash));
+            } finally {
+                java.util.Arrays.fill(secret, '\0');
+            }
             audit.record("login-failed", null, "(malformed user ID)", "bad credentials");
             throw badCredentials();
         }
@@ -85,12 +101,13 @@ public class UserAuthentication {
         Optional<UserDirectory.StoredUser>[] found = new Optional[1];
         LoginThrottle.Outcome outcome;
         try {
-            outcome = throttle.attempt(userId, () -> {
+            // a busy refusal thrown here leaves the throttle unchanged: it is no failed guess
+            outcome = throttle.attempt(userId, () -> bounded(() -> {
                 found[0] = users.find(userId);
                 String hash = found[0].map(UserDirectory.StoredUser::passwordHash).orElse(dummyHash);
                 boolean ok = hasher.verify(secret, hash);
                 return ok && found[0].isPresent();
-            });
+            }));
         } finally {
             java.util.Arrays.fill(secret, '\0');
         }
@@ -118,6 +135,19 @@ public class UserAuthentication {
         } else {
             audit.record("login-failed", null, "user:" + userId, "bad credentials");
             throw badCredentials();
+        }
+    }
+
+    /** Runs one secret verification within the login bound, or refuses with {@code 503 server-busy}. */
+    private <T> T bounded(Supplier<T> verification) {
+        if (!verifications.tryAcquire()) {
+            throw new ProblemException(ProblemType.SERVER_BUSY, "too many logins are in progress: retry in a moment",
+                    BUSY_RETRY);
+        }
+        try {
+            return verification.get();
+        } finally {
+            verifications.release();
         }
     }
 
