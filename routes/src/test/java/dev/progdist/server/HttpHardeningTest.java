@@ -10,21 +10,16 @@ import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
-import dev.progdist.processors.testing.MutableClock;
-import dev.progdist.protocol.Home;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -38,12 +33,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
-import org.apache.camel.CamelContext;
 import org.apache.camel.component.jetty.JettyHttpEndpoint;
-import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The HTTP front door of the server against a hostile client, through the real YAML routes and real
@@ -51,11 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Jetty's own error answers and duplicate JSON keys. Each request is sent raw over TLS where a
  * well-behaved client would not send it.
  */
-class HttpHardeningTest extends CamelTestSupport {
+class HttpHardeningTest extends RouteTestCase {
 
     private static final List<String> ROUTES = List.of("error-handling", "rest-api", "user-authentication",
             "user-administration", "health", "not-found");
-    private static final String SECRET = "correct horse battery staple";
     /** Small budgets, so that a test can exceed them with a few dozen connections. */
     private static final Map<String, String> SETTINGS = Map.of(
             "progdist.server.threads.max", "16",
@@ -65,37 +56,27 @@ class HttpHardeningTest extends CamelTestSupport {
             "progdist.server.header-timeout", "PT2S",
             "progdist.server.idle-timeout-at-limit", "PT1S");
 
-    @TempDir
-    static Path tempHome;
-    static Home home;
-    static int port;
     static SSLContext tls;
-
-    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-    TestHttps https;
 
     @BeforeAll
     static void pki() throws Exception {
-        home = Home.at(tempHome);
-        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
         tls = RawHttps.trusting(DevelopmentPki.open(home).distributionCaCertificate());
     }
 
     @Override
-    protected CamelContext createCamelContext() throws Exception {
-        CamelContext context = super.createCamelContext();
-        RouteTestServer.configure(context, tempHome, port, clock, ROUTES, SETTINGS);
-        return context;
+    List<String> routes() {
+        return ROUTES;
+    }
+
+    @Override
+    Map<String, String> settings() {
+        return SETTINGS;
     }
 
     @Override
     protected void doPostSetup() throws Exception {
-        https = new TestHttps(URI.create("https://localhost:" + port), DevelopmentPki.open(home)
-                .distributionCaCertificate());
-        Database db = context.getRegistry().lookupByNameAndType("database", Database.class);
+        super.doPostSetup();
+        Database db = database();
         UserDirectory users = new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock);
         users.addUser("alice", SECRET.toCharArray(), Role.USER, false);
         users.addUser("olga", SECRET.toCharArray(), Role.OPERATOR, false);

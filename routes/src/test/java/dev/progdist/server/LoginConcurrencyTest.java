@@ -9,28 +9,19 @@ import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
-import dev.progdist.processors.testing.MutableClock;
-import dev.progdist.protocol.Home;
 import dev.progdist.protocol.wire.SessionResponse;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.apache.camel.CamelContext;
-import org.apache.camel.test.junit5.CamelTestSupport;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The unauthenticated login route runs at most {@code progdist.server.login-concurrency} requests
@@ -38,44 +29,27 @@ import org.junit.jupiter.api.io.TempDir;
  * work starts, and the limit frees up as logins finish. Here the limit is 1 and each login costs a
  * real 64 MiB Argon2id verification, so a burst overlaps.
  */
-class LoginConcurrencyTest extends CamelTestSupport {
+class LoginConcurrencyTest extends RouteTestCase {
 
-    private static final String SECRET = "correct horse battery staple";
-
-    @TempDir
-    static Path tempHome;
-    static Home home;
-    static int port;
-
-    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-    TestHttps https;
-
-    @BeforeAll
-    static void pki() throws Exception {
-        home = Home.at(tempHome);
-        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+    @Override
+    List<String> routes() {
+        return List.of("error-handling", "rest-api",
+                "user-authentication", "health", "not-found");
     }
 
     @Override
-    protected CamelContext createCamelContext() throws Exception {
-        CamelContext context = super.createCamelContext();
-        RouteTestServer.configure(context, tempHome, port, clock, List.of("error-handling", "rest-api",
-                "user-authentication", "health", "not-found"), Map.of(
+    Map<String, String> settings() {
+        return Map.of(
                         "progdist.server.login-concurrency", "1",
                         // the unknown-user check verifies against a hash of this cost
                         "progdist.auth.argon2.memory-kib", "65536",
-                        "progdist.auth.argon2.iterations", "3"));
-        return context;
+                        "progdist.auth.argon2.iterations", "3");
     }
 
     @Override
     protected void doPostSetup() throws Exception {
-        https = new TestHttps(URI.create("https://localhost:" + port), DevelopmentPki.open(home)
-                .distributionCaCertificate());
-        Database db = context.getRegistry().lookupByNameAndType("database", Database.class);
+        super.doPostSetup();
+        Database db = database();
         new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock).addUser("alice", SECRET.toCharArray(), Role.USER,
                 false);
     }
@@ -163,7 +137,7 @@ class LoginConcurrencyTest extends CamelTestSupport {
 
     @Test
     void aGatewayWaitsOutServerBusyAndLogsIn() throws Exception {
-        Database db = context.getRegistry().lookupByNameAndType("database", Database.class);
+        Database db = database();
         // stored hashes of the real cost: four logins at once overlap on a limit of one
         PasswordHasher costly = new PasswordHasher(65536, 3, 1);
         List<String> fleet = List.of("fleet-0", "fleet-1", "fleet-2", "fleet-3");

@@ -11,8 +11,6 @@ import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.program.BlobStore;
 import dev.progdist.processors.program.DeliveryLedger;
-import dev.progdist.processors.store.Database;
-import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.keys.KeyStores;
@@ -21,8 +19,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -37,7 +33,6 @@ import java.security.spec.ECGenParameterSpec;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -46,54 +41,35 @@ import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
-import org.apache.camel.CamelContext;
-import org.apache.camel.test.junit5.CamelTestSupport;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The program-catalog stage through its real YAML routes, real Jetty HTTPS, H2 and the broker:
  * publishing signed programs (signed with the development PKI's real publisher key), the catalog,
  * grants and the delivery ledger.
  */
-class ProgramCatalogRouteTest extends CamelTestSupport {
+class ProgramCatalogRouteTest extends RouteTestCase {
 
     private static final List<String> ROUTES = List.of("error-handling", "rest-api", "user-authentication",
             "program-catalog", "audit", "not-found");
-    private static final String SECRET = "correct horse battery staple";
     private static final long MAX_SIZE = 1L << 31;
 
-    @TempDir
-    static Path tempHome;
-    static Home home;
-    static int port;
-
-    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-    TestHttps https;
     String operatorToken;
     String userToken;
 
-    @BeforeAll
-    static void pki() throws Exception {
-        home = Home.at(tempHome);
-        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+    @Override
+    List<String> routes() {
+        return ROUTES;
     }
 
     @Override
-    protected CamelContext createCamelContext() throws Exception {
-        CamelContext context = super.createCamelContext();
-        RouteTestServer.configure(context, tempHome, port, clock, ROUTES, Map.of("progdist.program.max-size", String.valueOf(MAX_SIZE)));
-        return context;
+    Map<String, String> settings() {
+        return Map.of("progdist.program.max-size", String.valueOf(MAX_SIZE));
     }
 
     @Override
     protected void doPostSetup() throws Exception {
-        https = new TestHttps(URI.create("https://localhost:" + port), DevelopmentPki.open(home)
-                .distributionCaCertificate());
+        super.doPostSetup();
         UserDirectory users = new UserDirectory(database(), new PasswordHasher(1024, 1, 1), clock);
         users.addUser("alice", SECRET.toCharArray(), Role.USER, false);
         users.addUser("olga", SECRET.toCharArray(), Role.OPERATOR, false);
@@ -599,10 +575,6 @@ class ProgramCatalogRouteTest extends CamelTestSupport {
                 assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
             }
         }
-    }
-
-    private Database database() {
-        return context.getRegistry().lookupByNameAndType("database", Database.class);
     }
 
     private List<String> auditEvents() throws Exception {

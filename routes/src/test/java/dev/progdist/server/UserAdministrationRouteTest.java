@@ -11,89 +11,58 @@ import dev.progdist.processors.auth.UserAdministration;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.channel.ChannelLog;
 import dev.progdist.processors.channel.InnerChannel;
-import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.AuditLog;
-import dev.progdist.processors.store.Database;
-import dev.progdist.processors.testing.MutableClock;
-import dev.progdist.protocol.Home;
 import dev.progdist.protocol.tls.TlsEndpoint;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
-import org.apache.camel.CamelContext;
-import org.apache.camel.test.junit5.CamelTestSupport;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 8, items 8, 11 and 13 through the real YAML routes and real Jetty HTTPS: a new secret,
  * disabling a user and revoking sessions end the user's sessions and second paths; the per-user
  * caps on sessions and channels and the per-session channel rate; IDs equal under case folding.
  */
-class UserAdministrationRouteTest extends CamelTestSupport {
+class UserAdministrationRouteTest extends RouteTestCase {
 
     private static final List<String> ROUTES = List.of("error-handling", "rest-api", "user-authentication",
             "user-administration", "device-registry", "inner-channel", "processor-authentication", "health",
             "audit", "not-found");
-    private static final String SECRET = "correct horse battery staple";
     private static final String NEW_SECRET = "a brand new secret value";
     /** Not TLS: the channel fails at once (and leaves one channel_events row). */
     private static final byte[] GARBAGE = "this is not a TLS record".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    @TempDir
-    static Path tempHome;
-    static Home home;
-    static int port;
-
-    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-    TestHttps https;
     String operator;
 
-    @BeforeAll
-    static void pki() throws Exception {
-        home = Home.at(tempHome);
-        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+    @Override
+    List<String> routes() {
+        return ROUTES;
     }
 
     @Override
-    protected CamelContext createCamelContext() throws Exception {
-        CamelContext context = super.createCamelContext();
-        RouteTestServer.configure(context, tempHome, port, clock, ROUTES, Map.of(
+    Map<String, String> settings() {
+        return Map.of(
                 "progdist.auth.max-sessions-per-user", "4",
                 "progdist.channel.max-per-user", "2",
-                "progdist.channel.max-new-per-session", "3"));
-        return context;
+                "progdist.channel.max-new-per-session", "3");
     }
 
     @Override
     protected void doPostSetup() throws Exception {
-        https = new TestHttps(URI.create("https://localhost:" + port), DevelopmentPki.open(home)
-                .distributionCaCertificate());
+        super.doPostSetup();
         UserDirectory users = directory();
         users.addUser("alice", SECRET.toCharArray(), Role.USER, false);
         users.addUser("olga", SECRET.toCharArray(), Role.OPERATOR, false);
         operator = TestHttps.json(https.login("olga", SECRET)).path("token").asText();
-    }
-
-    private Database database() {
-        return context.getRegistry().lookupByNameAndType("database", Database.class);
     }
 
     private UserDirectory directory() {

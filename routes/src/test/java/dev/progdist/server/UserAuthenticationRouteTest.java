@@ -6,16 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.progdist.processors.auth.PasswordHasher;
 import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
-import dev.progdist.processors.pki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
 import dev.progdist.processors.testing.MutableClock;
-import dev.progdist.protocol.Home;
 import java.io.ByteArrayInputStream;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -25,56 +20,37 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.camel.CamelContext;
 import org.apache.camel.builder.NotifyBuilder;
-import org.apache.camel.test.junit5.CamelTestSupport;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The user-authentication stage through its real YAML routes, real Jetty HTTPS, a real H2 database
  * and the real broker (audit queue). Time is a {@link MutableClock} so expiry and lock-out are
  * crossed without waiting.
  */
-class UserAuthenticationRouteTest extends CamelTestSupport {
+class UserAuthenticationRouteTest extends RouteTestCase {
 
     private static final List<String> ROUTES = List.of("error-handling", "rest-api", "user-authentication",
             "user-administration", "health", "audit", "not-found");
-    private static final String SECRET = "correct horse battery staple";
 
-    @TempDir
-    static Path tempHome;
-    static Home home;
-    static int port;
-
-    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
-    TestHttps https;
     String user;
 
-    @BeforeAll
-    static void pki() throws Exception {
-        home = Home.at(tempHome);
-        DevelopmentPki.init(home, DevelopmentPki.DEFAULT_SERVER_NAMES, false);
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+    @Override
+    List<String> routes() {
+        return ROUTES;
     }
 
     @Override
-    protected CamelContext createCamelContext() throws Exception {
-        CamelContext context = super.createCamelContext();
+    Map<String, String> settings() {
         // each test gets its own database so lock-outs and sessions do not leak between tests
-        RouteTestServer.configure(context, tempHome, port, clock, ROUTES, Map.of("progdist.auth.lock-after", "5"));
-        return context;
+        return Map.of("progdist.auth.lock-after", "5");
     }
 
     @Override
     protected void doPostSetup() throws Exception {
-        https = new TestHttps(URI.create("https://localhost:" + port), DevelopmentPki.open(home)
-                .distributionCaCertificate());
+        super.doPostSetup();
         user = "alice";
-        Database db = context.getRegistry().lookupByNameAndType("database", Database.class);
+        Database db = database();
         new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock).addUser(user, SECRET.toCharArray(), Role.USER,
                 false);
         new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock).addUser("olga", SECRET.toCharArray(),
@@ -336,7 +312,7 @@ class UserAuthenticationRouteTest extends CamelTestSupport {
         assertThat(audited.matches(20, TimeUnit.SECONDS)).isTrue();
 
         List<String> events = new ArrayList<>();
-        Database db = context.getRegistry().lookupByNameAndType("database", Database.class);
+        Database db = database();
         try (Connection c = db.connection();
                 ResultSet rs = c.createStatement().executeQuery("SELECT event, subject, detail FROM audit_events ORDER BY id")) {
             while (rs.next()) {
