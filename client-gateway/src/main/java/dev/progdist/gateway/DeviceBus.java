@@ -20,10 +20,6 @@ public class DeviceBus {
     private final FluentProducerTemplate template;
     private final java.util.function.Consumer<String> knownDevice;
 
-    public DeviceBus(FluentProducerTemplate template) {
-        this(template, device -> { });
-    }
-
     /** {@code knownDevice} sees each device before the first request to it (provisions its bus secret). */
     public DeviceBus(FluentProducerTemplate template, java.util.function.Consumer<String> knownDevice) {
         this.template = template;

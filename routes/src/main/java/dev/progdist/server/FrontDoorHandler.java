@@ -155,7 +155,7 @@ final class FrontDoorHandler extends Handler.Wrapper {
     private static boolean refuse(Request request, Response response, Callback callback, ProblemType type,
             String detail) {
         boolean unreadBody = request.getLength() != 0;
-        ProblemResponses.write(response, callback, type, detail, null, unreadBody);
+        ProblemResponses.write(response, callback, type, detail, unreadBody);
         return true;
     }
 

@@ -38,7 +38,7 @@ final class ProblemErrorHandler extends ErrorHandler {
         Object reason = request.getAttribute(ERROR_MESSAGE);
         response.reset();
         ProblemResponses.write(response, callback, type, detail(type, reason == null ? null : reason.toString()),
-                null, false);
+                false);
         return true;
     }
 
@@ -46,7 +46,7 @@ final class ProblemErrorHandler extends ErrorHandler {
     @Override
     public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
         ProblemType type = forStatus(status);
-        ProblemResponses.headers(fields, type, null, false);
+        ProblemResponses.headers(fields, false);
         return ByteBuffer.wrap(ProblemResponses.body(type, detail(type, reason)));
     }
 

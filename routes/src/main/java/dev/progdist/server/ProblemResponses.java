@@ -5,7 +5,6 @@ import dev.progdist.protocol.json.Json;
 import dev.progdist.protocol.wire.Problem;
 import dev.progdist.protocol.wire.ProblemType;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
@@ -29,12 +28,9 @@ final class ProblemResponses {
         }
     }
 
-    static void headers(HttpFields.Mutable headers, ProblemType type, Duration retryAfter, boolean close) {
+    static void headers(HttpFields.Mutable headers, boolean close) {
         headers.put(HttpHeader.CONTENT_TYPE, ProblemType.MEDIA_TYPE);
         headers.put(HttpHeader.CACHE_CONTROL, "no-store");
-        if (retryAfter != null) {
-            headers.put(HttpHeader.RETRY_AFTER, Long.toString(Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
-        }
         if (close) {
             // the body was not read: the connection cannot carry another request
             headers.put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
@@ -42,10 +38,9 @@ final class ProblemResponses {
     }
 
     /** Answers with {@code type}'s status and problem document, and completes {@code callback}. */
-    static void write(Response response, Callback callback, ProblemType type, String detail, Duration retryAfter,
-            boolean close) {
+    static void write(Response response, Callback callback, ProblemType type, String detail, boolean close) {
         response.setStatus(type.status());
-        headers(response.getHeaders(), type, retryAfter, close);
+        headers(response.getHeaders(), close);
         response.write(true, ByteBuffer.wrap(body(type, detail)), callback);
     }
 }

@@ -3,13 +3,12 @@ package dev.progdist.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.json.Json;
+import dev.progdist.protocol.keys.KeyStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -62,16 +61,9 @@ public record RunningServer(URI url, long pid, String processStart) {
         json.put("pid", pid);
         json.put("processStart", processStart);
         try {
-            Path tmp = Files.createTempFile(file.getParent(), FILE, ".tmp");
-            try {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
-            }
-            Files.write(tmp, Json.mapper().writeValueAsBytes(json));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            KeyStores.writeAtomically(file, Json.mapper().writeValueAsBytes(json), KeyStores.OWNER_ONLY);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            throw new UncheckedIOException("cannot encode " + file, e);
         }
     }
 

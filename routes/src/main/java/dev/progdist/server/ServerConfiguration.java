@@ -134,7 +134,7 @@ public class ServerConfiguration implements CamelConfiguration {
         SessionStore sessions = new SessionStore(database, clock,
                 Duration.parse(prop(pc, "progdist.auth.session-ttl", "PT30M")),
                 Duration.parse(prop(pc, "progdist.auth.session-max-lifetime", "PT12H")),
-                Integer.parseInt(prop(pc, "progdist.auth.max-sessions-per-user", "20")));
+                Integer.parseInt(required(pc, "progdist.auth.max-sessions-per-user")));
 
         bind(context, "database", database);
         bind(context, "auditLog", auditLog);
@@ -168,9 +168,9 @@ public class ServerConfiguration implements CamelConfiguration {
         ChannelRegistry.Limits channelLimits = new ChannelRegistry.Limits(
                 maxOpen.isEmpty() ? ChannelRegistry.defaultMaxChannels(Runtime.getRuntime().maxMemory())
                         : Integer.parseInt(maxOpen),
-                Integer.parseInt(prop(pc, "progdist.channel.max-per-user", "10")),
-                Integer.parseInt(prop(pc, "progdist.channel.max-new-per-session", "10")),
-                Duration.parse(prop(pc, "progdist.channel.new-per-session-window", "PT1M")));
+                Integer.parseInt(required(pc, "progdist.channel.max-per-user")),
+                Integer.parseInt(required(pc, "progdist.channel.max-new-per-session")),
+                Duration.parse(required(pc, "progdist.channel.new-per-session-window")));
         org.slf4j.LoggerFactory.getLogger(ServerConfiguration.class).info(
                 "Second path: at most {} channels ({} per user)", channelLimits.maxChannels(), channelLimits.maxPerUser());
         InnerChannel innerChannel = new InnerChannel(
@@ -217,8 +217,8 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "housekeeping", new Housekeeping(sessions, throttle,
                 Duration.parse(prop(pc, "progdist.housekeeping.keep-ended-sessions", "P1D")),
                 Duration.parse(prop(pc, "progdist.housekeeping.keep-login-failures", "P1D")),
-                channelLog, Duration.parse(prop(pc, "progdist.housekeeping.keep-channel-events", "P30D")),
-                Long.parseLong(prop(pc, "progdist.housekeeping.max-channel-events", "1000000"))));
+                channelLog, Duration.parse(required(pc, "progdist.housekeeping.keep-channel-events")),
+                Long.parseLong(required(pc, "progdist.housekeeping.max-channel-events"))));
         bind(context, "serverHealth", new ServerHealth(context, database, broker));
     }
 

@@ -43,10 +43,6 @@ public class ChannelRegistry {
             }
         }
 
-        /** Only a total bound. */
-        public static Limits total(int maxChannels) {
-            return new Limits(maxChannels, Integer.MAX_VALUE, Integer.MAX_VALUE, Duration.ZERO);
-        }
     }
 
     private final Map<String, ServerChannel> channels = new ConcurrentHashMap<>();
@@ -55,10 +51,6 @@ public class ChannelRegistry {
     private final Limits limits;
     private final Duration idleTimeout;
     private final Clock clock;
-
-    public ChannelRegistry(int maxChannels, Duration idleTimeout, Clock clock) {
-        this(Limits.total(maxChannels), idleTimeout, clock);
-    }
 
     public ChannelRegistry(Limits limits, Duration idleTimeout, Clock clock) {
         this.limits = limits;
@@ -93,7 +85,7 @@ public class ChannelRegistry {
             if (channels.size() >= limits.maxChannels()) {
                 throw new ProblemException(ProblemType.TOO_MANY_CHANNELS, null);
             }
-            if (limits.maxPerUser() < Integer.MAX_VALUE && countFor(userId) >= limits.maxPerUser()) {
+            if (countFor(userId) >= limits.maxPerUser()) {
                 throw new ProblemException(ProblemType.TOO_MANY_USER_CHANNELS, "this user already has "
                         + limits.maxPerUser() + " second paths open: end one, or wait until one ends or goes idle",
                         idleTimeout);

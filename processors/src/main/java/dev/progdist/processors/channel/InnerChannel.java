@@ -69,13 +69,8 @@ public class InnerChannel {
     private final Clock clock;
     private final SessionStore sessions;
 
-    public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
-            ChannelLog log, DeliveryLedger ledger, Clock clock) {
-        this(registry, tls, validator, log, ledger, clock, null);
-    }
-
     /**
-     * With {@code sessions}, {@link #expireIdle} also ends the channels whose session has ended
+     * {@code sessions} lets {@link #expireIdle} also end the channels whose session has ended
      * elsewhere (a secret replaced or a user disabled from the CLI, another server instance).
      */
     public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
@@ -184,12 +179,10 @@ public class InnerChannel {
      * instance did not see it (housekeeping).
      */
     public int expireIdle() {
-        if (sessions != null) {
-            List<String> open = registry.sessionsWithLiveChannels();
-            if (!open.isEmpty()) {
-                java.util.Set<String> live = sessions.live(open);
-                endSessions(open.stream().filter(sid -> !live.contains(sid)).toList());
-            }
+        List<String> open = registry.sessionsWithLiveChannels();
+        if (!open.isEmpty()) {
+            java.util.Set<String> live = sessions.live(open);
+            endSessions(open.stream().filter(sid -> !live.contains(sid)).toList());
         }
         List<ServerChannel> expired = registry.expireIdle();
         for (ServerChannel c : expired) {

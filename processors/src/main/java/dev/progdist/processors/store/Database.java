@@ -3,11 +3,11 @@ package dev.progdist.processors.store;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.progdist.protocol.Home;
+import dev.progdist.protocol.keys.KeyStores;
 import dev.progdist.protocol.keys.SecretSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -260,7 +260,7 @@ public final class Database implements AutoCloseable {
     private static void ownerOnly(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
-                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+                Files.setPosixFilePermissions(f, KeyStores.OWNER_ONLY);
             }
         } catch (UnsupportedOperationException | IOException e) {
             // not a POSIX file system, or a file H2 just removed: the 0700 directory still guards them

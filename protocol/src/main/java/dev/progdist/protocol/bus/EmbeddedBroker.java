@@ -52,19 +52,12 @@ public final class EmbeddedBroker implements AutoCloseable {
      * @param tcpAcceptor a {@code tcp://host:port} URL to also accept TCP clients, or {@code null}
      */
     public EmbeddedBroker(String name, Path dataDir, int inVmId, String tcpAcceptor) {
-        this(name, dataDir, inVmId, tcpAcceptor, null);
+        this(name, dataDir, inVmId, tcpAcceptor, null, 0);
     }
 
     /**
-     * @param security who may connect and what each may do; {@code null} (security off) only
-     *                 without a TCP acceptor
-     */
-    public EmbeddedBroker(String name, Path dataDir, int inVmId, String tcpAcceptor,
-            ActiveMQSecurityManager5 security) {
-        this(name, dataDir, inVmId, tcpAcceptor, security, 0);
-    }
-
-    /**
+     * @param security        who may connect and what each may do; {@code null} (security off) only
+     *                        without a TCP acceptor
      * @param maxMessageBytes with a TCP acceptor: the largest message body a TCP client may send
      *                        ({@link BusMessageSizeLimit}); every address then holds at most
      *                        {@value #TCP_ADDRESS_MESSAGES} messages and {@value #TCP_ADDRESS_BYTES}

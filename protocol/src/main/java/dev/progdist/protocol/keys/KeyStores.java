@@ -33,7 +33,8 @@ public final class KeyStores {
     /** Key store type of every progdist store. */
     public static final String TYPE = "PKCS12";
 
-    static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+    /** {@code rw-------}: what every file holding a secret or a private key gets. */
+    public static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     static final Set<PosixFilePermission> PUBLIC_READ = PosixFilePermissions.fromString("rw-r--r--");
 
     private KeyStores() {

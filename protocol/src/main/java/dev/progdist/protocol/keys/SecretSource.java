@@ -72,7 +72,7 @@ public final class SecretSource {
         try {
             try {
                 tmp = Files.createTempFile(dir, "." + name, ".tmp",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                        PosixFilePermissions.asFileAttribute(KeyStores.OWNER_ONLY));
             } catch (UnsupportedOperationException notPosix) {
                 tmp = Files.createTempFile(dir, "." + name, ".tmp");
             }
