@@ -82,6 +82,38 @@ public final class Home {
         return root.resolve("blobs");
     }
 
+    // ---- the files the distribution server reads (any CA may have made them; docs/operations.md) ----
+
+    /** {@code pki/manufacturer-ca.crt}: the trust anchor for TRP (device) certificates. */
+    public Path manufacturerCaCertificate() {
+        return pkiDir().resolve("manufacturer-ca.crt");
+    }
+
+    /** {@code pki/manufacturer-ca.crl}: the manufacturer CA's CRL (PEM or DER). */
+    public Path manufacturerCrl() {
+        return pkiDir().resolve("manufacturer-ca.crl");
+    }
+
+    /** {@code pki/distribution-ca.crt}: the CA of the server's certificates and of the publisher's. */
+    public Path distributionCaCertificate() {
+        return pkiDir().resolve("distribution-ca.crt");
+    }
+
+    /** {@code pki/publisher.crt}: the code-signing certificate programs must be signed with. */
+    public Path publisherCertificate() {
+        return pkiDir().resolve("publisher.crt");
+    }
+
+    /** {@code server/https.p12}: the key and certificate of the HTTPS port (secret {@code server-https}). */
+    public Path serverHttpsStore() {
+        return serverDir().resolve("https.p12");
+    }
+
+    /** {@code server/channel.p12}: the key and certificate of the second path's server end (secret {@code server-channel}). */
+    public Path serverChannelStore() {
+        return serverDir().resolve("channel.p12");
+    }
+
     /** Creates {@code dir} (and parents) readable by the owner only, where the file system allows it. */
     public static Path ensurePrivateDirectory(Path dir) {
         try {

@@ -250,7 +250,7 @@ public class ServerConfiguration implements CamelConfiguration {
 
     /** HTTPS with the distribution-CA-issued certificate made by {@code pki init}; TLS 1.3 and 1.2 only. */
     static SSLContextParameters httpsTls(Home home) {
-        Path store = home.serverDir().resolve("https.p12");
+        Path store = home.serverHttpsStore();
         if (!Files.isRegularFile(store)) {
             throw new IllegalStateException("no HTTPS key store at " + store + ": run './progdist pki init' first");
         }
@@ -283,8 +283,8 @@ public class ServerConfiguration implements CamelConfiguration {
      * must be issued by the distribution CA ({@code pki/distribution-ca.crt}) for code signing.
      */
     static X509Certificate publisherCertificate(Home home) {
-        Path pem = home.pkiDir().resolve("publisher.crt");
-        Path ca = home.pkiDir().resolve("distribution-ca.crt");
+        Path pem = home.publisherCertificate();
+        Path ca = home.distributionCaCertificate();
         if (!Files.isRegularFile(pem) || !Files.isRegularFile(ca)) {
             throw new IllegalStateException("no publisher certificate at " + pem + ": run './progdist pki init' first");
         }

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.progdist.processors.auth.PasswordHasher;
 import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.auth.UserDirectory;
-import dev.progdist.processors.pki.DevelopmentPki;
+import dev.progdist.devpki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
 import java.io.Closeable;
 import java.io.IOException;

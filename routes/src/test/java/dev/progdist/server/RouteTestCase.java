@@ -1,6 +1,6 @@
 package dev.progdist.server;
 
-import dev.progdist.processors.pki.DevelopmentPki;
+import dev.progdist.devpki.DevelopmentPki;
 import dev.progdist.processors.store.Database;
 import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.protocol.Home;

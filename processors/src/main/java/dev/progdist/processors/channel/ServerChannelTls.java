@@ -28,7 +28,7 @@ public final class ServerChannelTls {
 
     /** Loads {@code server/channel.p12} with its password from {@link SecretSource} ({@code server-channel}). */
     public static ServerChannelTls fromHome(Home home) {
-        Path store = home.serverDir().resolve("channel.p12");
+        Path store = home.serverChannelStore();
         char[] password = new SecretSource(home).get("server-channel");
         try {
             KeyStore ks = KeyStores.load(store, password);

@@ -5,6 +5,7 @@ import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.CertificateProfile;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.protocol.keys.Fingerprints;
+import dev.progdist.protocol.keys.Crls;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.keys.PkiException;
 import java.io.IOException;
@@ -125,8 +126,8 @@ public final class DeviceCertificateValidator {
      * certificate and CRL file. Needs no private key or password.
      */
     public static DeviceCertificateValidator forHome(Home home, Clock clock) {
-        return new DeviceCertificateValidator(Pem.readCertificate(DevelopmentPki.manufacturerCaPem(home)),
-                DevelopmentPki.crlFile(home), clock);
+        return new DeviceCertificateValidator(Pem.readCertificate(home.manufacturerCaCertificate()),
+                home.manufacturerCrl(), clock);
     }
 
     public X509Certificate manufacturerCa() {
@@ -324,7 +325,7 @@ public final class DeviceCertificateValidator {
         }
         X509CRL crl;
         try {
-            crl = Crls.parse(AtomicFiles.read(crlFile, MAX_CRL_BYTES));
+            crl = Crls.parse(Crls.read(crlFile, MAX_CRL_BYTES));
         } catch (IOException e) {
             return new CrlSnapshot(key, modified, size, null, null, "cannot read the manufacturer CA's CRL " + crlFile
                     + ": " + e.getClass().getSimpleName(), e);

@@ -1,5 +1,7 @@
 package dev.progdist.processors.pki;
 
+import dev.progdist.devpki.CertificateAuthority;
+import dev.progdist.devpki.DevelopmentPki;
 import static dev.progdist.processors.pki.PkiFixtures.csr;
 import static dev.progdist.processors.pki.PkiFixtures.ec;
 import static org.assertj.core.api.Assertions.assertThat;

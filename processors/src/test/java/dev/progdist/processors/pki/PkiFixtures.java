@@ -1,5 +1,7 @@
 package dev.progdist.processors.pki;
 
+import dev.progdist.devpki.CertificateAuthority;
+import dev.progdist.devpki.DevelopmentPki;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.keys.KeyStores;
 import dev.progdist.protocol.keys.SecretSource;

@@ -1,5 +1,9 @@
 package dev.progdist.processors.pki;
 
+import dev.progdist.protocol.keys.Crls;
+import dev.progdist.devpki.RevocationReason;
+import dev.progdist.devpki.Revocation;
+import dev.progdist.devpki.DevelopmentPki;
 import static dev.progdist.processors.pki.PkiFixtures.csr;
 import static dev.progdist.processors.pki.PkiFixtures.ec;
 import static org.assertj.core.api.Assertions.assertThat;
