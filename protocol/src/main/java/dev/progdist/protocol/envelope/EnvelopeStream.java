@@ -61,44 +61,65 @@ public final class EnvelopeStream extends InputStream {
      */
     public static EnvelopeStream open(RecipientKeys keys, Path plaintext) throws EnvelopeException {
         Objects.requireNonNull(keys, "keys");
-        FileChannel channel = openRead(plaintext);
+        long size;
         try {
-            long size = channel.size();
-            Envelopes.checkProgramSize(size);
-            EnvelopeStream stream = keys.mode() == EnvelopeMode.DIRECT
-                    ? direct(keys, channel, size) : wrapped(keys, channel, size);
-            channel = null; // owned by the stream now
-            return stream;
+            size = java.nio.file.Files.size(Objects.requireNonNull(plaintext, "plaintext"));
         } catch (IOException e) {
             throw EnvelopeException.io(e);
+        }
+        EnvelopeSealer sealer = EnvelopeSealer.forMode(keys.mode(), keys.random());
+        return sealer.encrypt(sealer.wrapKey(keys.recipient(), size), plaintext);
+    }
+
+    /** Program encryption for {@link DirectEnvelopeSealer}. */
+    static EnvelopeStream direct(DeviceKeyMaterial.KemEncapsulation keys, Path plaintext) throws EnvelopeException {
+        keys.take();
+        FileChannel channel = null;
+        try {
+            channel = openSized(plaintext, keys.plaintextLength());
+            EnvelopeStream stream = new EnvelopeStream(keys.envelopeLength(),
+                    new DirectProducer(keys.headerBytes(), keys.payload, new ProgramReader(channel, keys.plaintextLength())));
+            channel = null; // owned by the stream now
+            return stream;
         } finally {
-            closeQuietly(channel);
+            if (channel != null) {
+                closeQuietly(channel);
+                keys.close();
+            }
         }
     }
 
-    private static EnvelopeStream direct(RecipientKeys keys, FileChannel channel, long size)
-            throws EnvelopeException {
-        byte[] prefix = DirectFormat.prefix(DirectFormat.kemId(keys.keyType()), DirectFormat.SEGMENT_SIZE, size,
-                keys.certificateDigest());
-        DirectFormat.PayloadKeys payload = DirectFormat.encapsulate(keys.keyType(), keys.publicKey(), prefix,
-                keys.random());
-        byte[] header = ByteBuffer.allocate(prefix.length + 2 + payload.enc.length).put(prefix)
-                .putShort((short) payload.enc.length).put(payload.enc).array();
-        return new EnvelopeStream(DirectFormat.envelopeLength(payload.enc.length, size, DirectFormat.SEGMENT_SIZE),
-                new DirectProducer(header, payload, new ProgramReader(channel, size)));
+    /** Program encryption for {@link WrappedEnvelopeSealer}. */
+    static EnvelopeStream wrapped(DeviceKeyMaterial.WrappedContentKey keys, Path plaintext) throws EnvelopeException {
+        keys.take();
+        FileChannel channel = null;
+        try {
+            channel = openSized(plaintext, keys.plaintextLength());
+            EnvelopeStream stream = new EnvelopeStream(keys.envelopeLength(), new WrappedProducer(keys.headerBytes(),
+                    keys.contentKey, keys.nonce, new ProgramReader(channel, keys.plaintextLength())));
+            channel = null; // owned by the stream now
+            return stream;
+        } finally {
+            if (channel != null) {
+                closeQuietly(channel);
+                keys.close();
+            }
+        }
     }
 
-    private static EnvelopeStream wrapped(RecipientKeys keys, FileChannel channel, long size)
-            throws EnvelopeException {
-        byte[] contentKey = Envelopes.randomBytes(keys.random(), Envelopes.KEY_BYTES);
-        byte[] nonce = Envelopes.randomBytes(keys.random(), Envelopes.NONCE_BYTES);
+    /** Opens {@code file}, which must hold exactly {@code size} bytes (the size the keys were made for). */
+    private static FileChannel openSized(Path file, long size) throws EnvelopeException {
+        FileChannel channel = openRead(file);
         try {
-            RecipientInfo info = CmsFormat.recipientInfo(keys.keyType(), keys.recipient(), contentKey, keys.random());
-            byte[] header = CmsFormat.header(info, nonce, size);
-            return new EnvelopeStream(header.length + size + CmsFormat.MAC_TLV_BYTES,
-                    new WrappedProducer(header, contentKey, nonce, new ProgramReader(channel, size)));
-        } catch (EnvelopeException | RuntimeException e) {
-            Envelopes.wipe(contentKey);
+            if (channel.size() != size) {
+                throw EnvelopeException.io(new IOException("the program file is not the size its key material was made for"));
+            }
+            return channel;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw EnvelopeException.io(e);
+        } catch (EnvelopeException e) {
+            closeQuietly(channel);
             throw e;
         }
     }

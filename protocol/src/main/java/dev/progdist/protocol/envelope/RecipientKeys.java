@@ -9,7 +9,9 @@ import java.util.HexFormat;
 import java.util.Objects;
 
 /**
- * The key-wrapping stage: everything needed to seal envelopes for one TRP certificate, checked
+ * A recipient checked once, for tools that seal whole files in one call ({@link EnvelopeStream#open},
+ * {@link ProgramSealer}); the delivery stages use an {@link EnvelopeSealer} in two steps instead.
+ * Everything needed to seal envelopes for one TRP certificate, checked
  * once. The certificate must already be validated by the caller (chain, validity, revocation);
  * this class only checks that its key can receive an envelope: EC P-256 or RSA 3072..8192, and,
  * if the certificate has a key usage extension, keyAgreement (EC) or keyEncipherment (RSA).
