@@ -7,6 +7,7 @@ import dev.progdist.processors.auth.UserAdministration;
 import dev.progdist.processors.auth.UserAuthentication;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.channel.ChannelLog;
+import dev.progdist.processors.channel.DeliveryFailures;
 import dev.progdist.processors.channel.ChannelRegistry;
 import dev.progdist.processors.channel.DeviceAdministration;
 import dev.progdist.processors.channel.DeviceRegistry;
@@ -15,12 +16,14 @@ import dev.progdist.processors.channel.ProcessorAuthentication;
 import dev.progdist.processors.channel.ServerChannelTls;
 import dev.progdist.processors.http.ProblemResponder;
 import dev.progdist.processors.pki.DeviceCertificateValidator;
-import dev.progdist.processors.delivery.DeliveryFailures;
 import dev.progdist.processors.delivery.DeliveryTransmitter;
 import dev.progdist.processors.delivery.EntitlementCheck;
 import dev.progdist.processors.delivery.KeyWrapping;
 import dev.progdist.processors.delivery.ProgramEncryption;
 import dev.progdist.processors.delivery.ProgramRequest;
+import dev.progdist.processors.delivery.PublisherSignatureCheck;
+import dev.progdist.processors.delivery.VersionResolution;
+import dev.progdist.protocol.program.PublisherSignatureVerifier;
 import dev.progdist.processors.delivery.ReceiptVerification;
 import dev.progdist.processors.program.BlobStore;
 import dev.progdist.processors.program.DeliveryLedger;
@@ -68,8 +71,9 @@ import org.springframework.jms.connection.CachingConnectionFactory;
  * {@code deviceAdministration}; programs: {@code blobStore}, {@code programCatalog}, {@code entitlements},
  * {@code deliveryLedger}, {@code programAdministration} and {@code publisherPublicKey} (the key of
  * {@code pki/publisher.crt}, for the {@code crypto:verify} steps of publishing and delivery); delivery
- * stages: {@code programRequest}, {@code entitlementCheck}, {@code keyWrapping}, {@code programEncryption},
- * {@code deliveryTransmitter}, {@code receiptVerification}, {@code deliveryFailures}.
+ * stages (camel/delivery/, in order): {@code programRequest}, {@code entitlementCheck}, {@code versionResolution},
+ * {@code publisherSignatureCheck}, {@code keyWrapping}, {@code programEncryption}, {@code deliveryTransmitter},
+ * {@code receiptVerification}, and {@code deliveryFailures}; the second path's {@code certificateValidation}.
  * A test may bind its own {@code clock} before start to control time.
  */
 public class ServerConfiguration implements CamelConfiguration {
@@ -176,18 +180,23 @@ public class ServerConfiguration implements CamelConfiguration {
         InnerChannel innerChannel = new InnerChannel(
                 new ChannelRegistry(channelLimits, Duration.parse(prop(pc, "progdist.channel.idle-timeout", "PT2M")),
                         clock),
-                ServerChannelTls.fromHome(home), validator, channelLog, ledger, clock, sessions);
+                ServerChannelTls.fromHome(home), validator,
+                new RoutedCertificateValidation(context.createProducerTemplate()), channelLog, ledger, clock, sessions);
         // a secret replaced, a user disabled or sessions revoked ends their channels right after the commit
         bind(context, "userAdministration", new UserAdministration(users, auditTrail, innerChannel::endSessions));
         ProcessorAuthentication processorAuthentication = new ProcessorAuthentication(devices, channelLog, auditTrail,
                 validator);
+        bind(context, "certificateValidation", validator);
         bind(context, "innerChannel", innerChannel);
         bind(context, "processorAuthentication", processorAuthentication);
         bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail));
 
         // delivery stages
-        bind(context, "programRequest", new ProgramRequest(ledger, catalog, processorAuthentication));
+        bind(context, "programRequest", new ProgramRequest(ledger, processorAuthentication));
         bind(context, "entitlementCheck", new EntitlementCheck(entitlements));
+        bind(context, "versionResolution", new VersionResolution(catalog));
+        bind(context, "publisherSignatureCheck", new PublisherSignatureCheck(
+                PublisherSignatureVerifier.forPublisher(publisher)));
         bind(context, "keyWrapping", new KeyWrapping(EnvelopeMode.parse(prop(pc, "progdist.delivery.default-mode",
                 "wrapped"))));
         bind(context, "programEncryption", new ProgramEncryption(catalog, ledger, publisher));

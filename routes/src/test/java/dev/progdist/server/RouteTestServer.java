@@ -26,7 +26,7 @@ final class RouteTestServer {
 
     /**
      * Configures {@code context} as a server on {@code port} in {@code home}, with cheap Argon2id
-     * and {@code settings} on top, and loads {@code classpath:camel/<route>.camel.yaml} for each route.
+     * and {@code settings} on top, and loads the route file of each name in {@code routes} (see {@link #routeFile}).
      */
     static void configure(CamelContext context, Path home, int port, Clock clock, List<String> routes,
             Map<String, String> settings) throws Exception {
@@ -46,8 +46,25 @@ final class RouteTestServer {
         new ServerConfiguration().configure(context);
         List<Resource> resources = new ArrayList<>();
         for (String r : routes) {
-            resources.add(ResourceHelper.resolveMandatoryResource(context, "classpath:camel/" + r + ".camel.yaml"));
+            resources.add(routeFile(context, r));
         }
         PluginHelper.getRoutesLoader(context).loadRoutes(resources);
+    }
+
+    /** The directories of the server's route files, as server.properties includes them. */
+    static final List<String> ROUTE_DIRECTORIES = List.of("infrastructure", "api", "second-path", "delivery");
+
+    /**
+     * {@code classpath:camel/<dir>/<name>.camel.yaml} for the first of {@link #ROUTE_DIRECTORIES} that
+     * has it: a test names {@code error-handling} or {@code 2-entitlement}, not where it lives.
+     */
+    static Resource routeFile(CamelContext context, String name) throws Exception {
+        for (String dir : ROUTE_DIRECTORIES) {
+            Resource r = ResourceHelper.resolveResource(context, "classpath:camel/" + dir + "/" + name + ".camel.yaml");
+            if (r != null && r.exists()) {
+                return r;
+            }
+        }
+        throw new java.io.FileNotFoundException("no route file " + name + ".camel.yaml under classpath:camel/" + ROUTE_DIRECTORIES);
     }
 }

@@ -2,10 +2,11 @@ package dev.progdist.processors.channel;
 
 import dev.progdist.processors.auth.SessionStore;
 import dev.progdist.processors.auth.UserAuthentication;
-import dev.progdist.processors.delivery.ServerDelivery;
+import dev.progdist.processors.delivery.DeliveryContext;
 import dev.progdist.processors.http.HttpExchanges;
 import dev.progdist.processors.http.ProblemException;
 import dev.progdist.processors.pki.DeviceCertificateException;
+import dev.progdist.processors.pki.CertificateValidation;
 import dev.progdist.processors.pki.DeviceCertificateValidator;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.protocol.channel.ChannelMessage;
@@ -17,7 +18,10 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.progdist.protocol.channel.ChannelCode;
+import org.apache.camel.Body;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Message;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
@@ -47,8 +51,8 @@ public class InnerChannel {
     public static final String CHANNEL = "progdistChannel";
     public static final String NEEDS_AUTHENTICATION = "progdistChannelNeedsAuthentication";
     private static final String MESSAGES = "progdistChannelMessages";
-    /** The delivery message (Fetch, DeliveryAck or Receipt) of this request, for the delivery routes. */
-    public static final String DELIVERY_MESSAGE = "progdistDeliveryMessage";
+    /** The {@link DeliveryContext} this request's delivery step starts from (the body of the delivery route). */
+    public static final String DELIVERY = "progdistDelivery";
     /** {@code fetch}, {@code ack}, {@code receipt} or {@code none}: which delivery route runs next. */
     public static final String DELIVERY_STEP = "progdistDeliveryStep";
     public static final String STATE_HEADER = "Progdist-Channel-State";
@@ -64,6 +68,7 @@ public class InnerChannel {
     private final ChannelRegistry registry;
     private final ServerChannelTls tls;
     private final DeviceCertificateValidator validator;
+    private final CertificateValidation certificateValidation;
     private final ChannelLog log;
     private final DeliveryLedger ledger;
     private final Clock clock;
@@ -75,6 +80,17 @@ public class InnerChannel {
      */
     public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
             ChannelLog log, DeliveryLedger ledger, Clock clock, SessionStore sessions) {
+        this(registry, tls, validator, validator, log, ledger, clock, sessions);
+    }
+
+    /**
+     * {@code certificateValidation} judges the TRP's chain during the handshake: in the server, the
+     * {@code certificate-validation} route (which runs {@code validator}).
+     */
+    public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
+            CertificateValidation certificateValidation, ChannelLog log, DeliveryLedger ledger, Clock clock,
+            SessionStore sessions) {
+        this.certificateValidation = certificateValidation;
         this.sessions = sessions;
         this.registry = registry;
         this.tls = tls;
@@ -98,7 +114,7 @@ public class InnerChannel {
         registry.find(session.sessionId()).filter(ServerChannel::finished)
                 .ifPresent(done -> registry.remove(session.sessionId(), done));
         ServerChannel channel = registry.getOrCreate(session.sessionId(), session.userId(), () -> {
-            var trust = new RecordingTrustManager(validator.clientTrustManager(refusal::set), presented::set);
+            var trust = new RecordingTrustManager(validator.clientTrustManager(certificateValidation, refusal::set), presented::set);
             return new ServerChannel(session.sessionId(), session.userId(),
                     TlsEndpoint.server(tls.newContext(trust)), clock.instant(), refusal, presented);
         });
@@ -158,7 +174,7 @@ public class InnerChannel {
     public void endSession(Exchange exchange) {
         String sid = exchange.getMessage().getHeader("sid", String.class);
         if (sid != null) {
-            registry.remove(sid).ifPresent(c -> finishQuietly(c, "closed", "session-closed",
+            registry.remove(sid).ifPresent(c -> finishQuietly(c, "closed", ChannelCode.SESSION_CLOSED.label(),
                     "the first-path session was closed"));
         }
     }
@@ -169,7 +185,7 @@ public class InnerChannel {
      */
     public void endSessions(List<String> sessionIds) {
         for (String sid : sessionIds) {
-            registry.remove(sid).ifPresent(c -> finishQuietly(c, "closed", "session-ended",
+            registry.remove(sid).ifPresent(c -> finishQuietly(c, "closed", ChannelCode.SESSION_ENDED.label(),
                     "the first-path session was ended"));
         }
     }
@@ -187,7 +203,7 @@ public class InnerChannel {
         List<ServerChannel> expired = registry.expireIdle();
         for (ServerChannel c : expired) {
             boolean cut = c.channel().truncated();
-            finishQuietly(c, "failed", cut ? "truncated" : "idle-timeout", cut
+            finishQuietly(c, "failed", (cut ? ChannelCode.TRUNCATED : ChannelCode.IDLE_TIMEOUT).label(), cut
                     ? "the stream stopped inside a record or message" : "no traffic within the idle timeout");
         }
         return expired.size();
@@ -197,20 +213,27 @@ public class InnerChannel {
         if (message instanceof ChannelMessage.Fetch || message instanceof ChannelMessage.DeliveryAck
                 || message instanceof ChannelMessage.Receipt) {
             if (!channel.helloReceived()) {
-                fail(channel, "protocol-violation", message.type().label() + " before Hello");
+                fail(channel, ChannelCode.PROTOCOL_VIOLATION, message.type().label() + " before Hello");
             } else if (!"none".equals(exchange.getProperty(DELIVERY_STEP))) {
                 // strict ping-pong: one delivery step per relay round
-                fail(channel, "protocol-violation", "more than one delivery message in one relay round");
+                fail(channel, ChannelCode.PROTOCOL_VIOLATION, "more than one delivery message in one relay round");
+            } else if (message instanceof ChannelMessage.Fetch fetch) {
+                if (channel.deliveryInProgress()) {
+                    fail(channel, ChannelCode.PROTOCOL_VIOLATION, "a delivery is already in progress on this channel");
+                } else {
+                    startStep(exchange, "fetch", DeliveryContext.requested(channel.deviceSession(), fetch));
+                }
+            } else if (!channel.deliveryInProgress()) {
+                fail(channel, ChannelCode.PROTOCOL_VIOLATION, "no delivery awaits this message");
             } else {
-                exchange.setProperty(DELIVERY_MESSAGE, message);
-                exchange.setProperty(DELIVERY_STEP, message instanceof ChannelMessage.Fetch ? "fetch"
-                        : message instanceof ChannelMessage.DeliveryAck ? "ack" : "receipt");
+                startStep(exchange, message instanceof ChannelMessage.DeliveryAck ? "ack" : "receipt",
+                        channel.delivery().receiving(message));
             }
         } else if (message instanceof ChannelMessage.Hello hello) {
             if (channel.helloReceived()) {
-                fail(channel, "protocol-violation", "a second Hello on one channel");
+                fail(channel, ChannelCode.PROTOCOL_VIOLATION, "a second Hello on one channel");
             } else if (!hello.deviceId().equals(channel.deviceId())) {
-                fail(channel, "hello-mismatch", "Hello names device " + hello.deviceId()
+                fail(channel, ChannelCode.HELLO_MISMATCH, "Hello names device " + hello.deviceId()
                         + " but the certificate is for " + channel.deviceId());
             } else {
                 channel.helloReceived(true);
@@ -222,7 +245,7 @@ public class InnerChannel {
             }
         } else if (message instanceof ChannelMessage.Close) {
             channel.tls().close();
-            settleDelivery(channel, "channel-closed", "the TRP closed the channel during the delivery");
+            settleDelivery(channel, ChannelCode.CHANNEL_CLOSED.label(), "the TRP closed the channel during the delivery");
             log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(), "closed",
                     null, "the TRP closed the channel");
             channel.finish();
@@ -234,15 +257,50 @@ public class InnerChannel {
                     "trp-" + error.code(), error.message());
             channel.finish();
         } else {
-            fail(channel, "protocol-violation", "unexpected " + message.type() + " from the TRP");
+            fail(channel, ChannelCode.PROTOCOL_VIOLATION, "unexpected " + message.type() + " from the TRP");
         }
+    }
+
+    private static void startStep(Exchange exchange, String step, DeliveryContext delivery) {
+        exchange.setProperty(DELIVERY, delivery);
+        exchange.setProperty(DELIVERY_STEP, step);
+    }
+
+    /**
+     * After a delivery stage returned: sends what it says must go to the TRP ({@link
+     * DeliveryContext#outgoing()}) and keeps the context for the TRP's next message. After an
+     * install, the channel closes.
+     */
+    public void deliver(@Body DeliveryContext delivery, @ExchangeProperty(CHANNEL) ServerChannel channel) {
+        for (ChannelMessage m : delivery.outgoing()) {
+            channel.channel().send(m);
+        }
+        channel.delivery(delivery.sentOut());
+        if (delivery.finished()) {
+            channel.tls().close();
+        }
+    }
+
+    /**
+     * Ends the channel because delivery stage failed on {@code delivery} (the context the failing
+     * stage was given): its ledger row fails with {@code code}, its keys and stream are released.
+     */
+    public void failDelivery(ServerChannel channel, DeliveryContext delivery, String code, String detail) {
+        if (delivery != null && !channel.finished()) {
+            channel.delivery(delivery);
+        }
+        fail(channel, code, detail);
+    }
+
+    public void fail(ServerChannel channel, ChannelCode code, String detail) {
+        fail(channel, code.label(), detail);
     }
 
     /**
      * Ends an accepted channel because of a failure on the server's side: tells the TRP (Error),
      * closes TLS, records the failure of any delivery in progress and of the channel.
      */
-    public void fail(ServerChannel channel, String code, String detail) {
+    private void fail(ServerChannel channel, String code, String detail) {
         if (channel.finished()) {
             return;
         }
@@ -256,10 +314,9 @@ public class InnerChannel {
 
     /** A delivery still in progress when its channel ends failed: the ledger says so, with why. */
     private void settleDelivery(ServerChannel channel, String code, String detail) {
-        ServerDelivery d = channel.delivery();
-        if (d != null && d.phase() != ServerDelivery.Phase.DONE) {
+        DeliveryContext d = channel.endDelivery();
+        if (d != null && !d.finished() && d.deliveryId() != null) {
             ledger.failed(d.deliveryId(), code, detail);
-            d.abandon();
         }
     }
 
@@ -280,7 +337,7 @@ public class InnerChannel {
             DeviceCertificateException refused = channel.certificateRefusal();
             X509Certificate presented = channel.presentedCertificate();
             String code = refused != null ? refused.reason().code()
-                    : channel.channel().codecFailure() != null ? channel.channel().codecFailure() : "tls-failure";
+                    : channel.channel().codecFailure() != null ? channel.channel().codecFailure() : ChannelCode.TLS_FAILURE.label();
             String detail = refused != null ? refused.getMessage() : channel.tls().failure();
             String device = channel.deviceId();
             if (device == null && presented != null) {
@@ -293,10 +350,10 @@ public class InnerChannel {
             settleDelivery(channel, code, detail);
             channel.finish();
         } else if (state == TlsEndpoint.State.CLOSED) {
-            settleDelivery(channel, "channel-closed", "the channel was closed during the delivery");
+            settleDelivery(channel, ChannelCode.CHANNEL_CLOSED.label(), "the channel was closed during the delivery");
             log.record(channel.sessionId(), channel.userId(), channel.deviceId(), channel.fingerprint(),
                     channel.channel().truncated() ? "failed" : "closed",
-                    channel.channel().truncated() ? "truncated" : null, "the channel was closed");
+                    channel.channel().truncated() ? ChannelCode.TRUNCATED.label() : null, "the channel was closed");
             channel.finish();
         }
     }

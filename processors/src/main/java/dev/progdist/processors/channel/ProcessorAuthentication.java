@@ -7,7 +7,11 @@ import dev.progdist.protocol.keys.CertificateProfile;
 import dev.progdist.protocol.keys.Fingerprints;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
-import org.apache.camel.Exchange;
+import dev.progdist.processors.delivery.DeliveryException;
+import dev.progdist.processors.delivery.DeviceSession;
+import dev.progdist.processors.delivery.DeviceTrust;
+import dev.progdist.protocol.channel.ChannelCode;
+import org.apache.camel.ExchangeProperty;
 
 /**
  * The processor-authentication stage, run once per second path right after its TLS handshake.
@@ -18,7 +22,7 @@ import org.apache.camel.Exchange;
  * with a stable code ({@code device-unknown}, {@code device-disabled}, {@code device-not-owned})
  * before a single application message is acted on.
  */
-public class ProcessorAuthentication {
+public class ProcessorAuthentication implements DeviceTrust {
 
     private final DeviceRegistry devices;
     private final ChannelLog log;
@@ -37,6 +41,16 @@ public class ProcessorAuthentication {
     public record Revoked(String code, String detail) {
     }
 
+    /** {@link #recheck} for the delivery stages: a device no longer trusted ends the delivery with its code. */
+    @Override
+    public void requireTrusted(DeviceSession device) {
+        Revoked revoked = recheck(device.chain(), device.deviceId(), device.userId());
+        if (revoked != null) {
+            throw new DeliveryException(ChannelCode.fromLabel(revoked.code()).orElse(ChannelCode.INTERNAL_ERROR),
+                    revoked.detail());
+        }
+    }
+
     /**
      * Checks again, for an accepted channel, what may have changed since its handshake: the
      * certificate chain (validity now, and the CRL, which is re-read when it changes) and the device
@@ -46,30 +60,33 @@ public class ProcessorAuthentication {
      * @return {@code null} if the device is still trusted, else why not
      */
     public Revoked recheck(ServerChannel channel) {
+        return recheck(channel.peerChain(), channel.deviceId(), channel.userId());
+    }
+
+    private Revoked recheck(java.util.List<X509Certificate> chain, String deviceId, String userId) {
         try {
-            validator.validate(channel.peerChain());
+            validator.validate(chain);
         } catch (DeviceCertificateException e) {
             return new Revoked(e.reason().code(), e.getMessage());
         }
-        Optional<DeviceRegistry.Device> device = devices.find(channel.deviceId());
+        Optional<DeviceRegistry.Device> device = devices.find(deviceId);
         if (device.isEmpty()) {
-            return new Revoked("device-unknown", "device " + channel.deviceId() + " is no longer registered");
+            return new Revoked(ChannelCode.DEVICE_UNKNOWN.label(), "device " + deviceId + " is no longer registered");
         }
         if (!device.get().active()) {
-            return new Revoked("device-disabled", "device " + channel.deviceId() + " is disabled");
+            return new Revoked(ChannelCode.DEVICE_DISABLED.label(), "device " + deviceId + " is disabled");
         }
-        if (!device.get().ownerUserId().equals(channel.userId())) {
-            return new Revoked("device-not-owned", "device " + channel.deviceId()
+        if (!device.get().ownerUserId().equals(userId)) {
+            return new Revoked(ChannelCode.DEVICE_NOT_OWNED.label(), "device " + deviceId
                     + " is no longer registered to the user of this session");
         }
         return null;
     }
 
-    public void authenticate(Exchange exchange) {
-        ServerChannel channel = exchange.getProperty(InnerChannel.CHANNEL, ServerChannel.class);
+    public void authenticate(@ExchangeProperty(InnerChannel.CHANNEL) ServerChannel channel) {
         X509Certificate cert = channel.peerCertificate();
         if (cert == null) {
-            channel.refuse(null, null, "cert-missing", "the TRP presented no certificate");
+            channel.refuse(null, null, ChannelCode.CERT_MISSING.label(), "the TRP presented no certificate");
             return;
         }
         String fingerprint = Fingerprints.sha256(cert);
@@ -77,17 +94,17 @@ public class ProcessorAuthentication {
         try {
             deviceId = CertificateProfile.deviceIdOf(cert);
         } catch (RuntimeException e) {
-            channel.refuse(null, fingerprint, "cert-profile", "the certificate does not name a device");
+            channel.refuse(null, fingerprint, ChannelCode.CERT_PROFILE.label(), "the certificate does not name a device");
             return;
         }
         Optional<DeviceRegistry.Device> device = devices.find(deviceId);
         if (device.isEmpty()) {
-            channel.refuse(deviceId, fingerprint, "device-unknown", "device " + deviceId + " is not registered");
+            channel.refuse(deviceId, fingerprint, ChannelCode.DEVICE_UNKNOWN.label(), "device " + deviceId + " is not registered");
         } else if (!device.get().active()) {
-            channel.refuse(deviceId, fingerprint, "device-disabled", "device " + deviceId + " is disabled");
+            channel.refuse(deviceId, fingerprint, ChannelCode.DEVICE_DISABLED.label(), "device " + deviceId + " is disabled");
         } else if (!device.get().ownerUserId().equals(channel.userId())) {
             // do not say whose it is
-            channel.refuse(deviceId, fingerprint, "device-not-owned", "device " + deviceId
+            channel.refuse(deviceId, fingerprint, ChannelCode.DEVICE_NOT_OWNED.label(), "device " + deviceId
                     + " is not registered to the user of this session");
         } else {
             channel.accept(deviceId, fingerprint);

@@ -2,7 +2,8 @@ package dev.progdist.processors.channel;
 
 import dev.progdist.protocol.tls.SecureChannel;
 import dev.progdist.protocol.tls.TlsEndpoint;
-import dev.progdist.processors.delivery.ServerDelivery;
+import dev.progdist.processors.delivery.DeliveryContext;
+import dev.progdist.processors.delivery.DeviceSession;
 import dev.progdist.processors.pki.DeviceCertificateException;
 import dev.progdist.protocol.wire.TrpStatus;
 import java.security.cert.X509Certificate;
@@ -32,7 +33,7 @@ public final class ServerChannel {
     private String refusalDetail;
     private boolean helloReceived;
     private List<TrpStatus.InstalledProgram> installed = List.of();
-    private ServerDelivery delivery;
+    private DeliveryContext delivery;
     private boolean finished;
 
     private final AtomicBoolean busy = new AtomicBoolean();
@@ -162,17 +163,36 @@ public final class ServerChannel {
         installed = List.copyOf(programs);
     }
 
-    /** The delivery in progress (or last finished) on this channel, or {@code null}. */
-    public ServerDelivery delivery() {
+    /** The delivery in progress (or last finished) on this channel, as its last stage returned it; or {@code null}. */
+    public DeliveryContext delivery() {
         return delivery;
     }
 
-    /** Starts tracking {@code d}; only once no other delivery is in progress. */
-    public void delivery(ServerDelivery d) {
-        if (delivery != null && delivery.phase() != ServerDelivery.Phase.DONE) {
-            throw new IllegalStateException("a delivery is already in progress on this channel");
-        }
+    /** Whether a delivery has started and neither installed nor ended. */
+    public boolean deliveryInProgress() {
+        return delivery != null && !delivery.finished();
+    }
+
+    void delivery(DeliveryContext d) {
         delivery = d;
+    }
+
+    /** Ends the tracking of the current delivery (it failed or the channel ended): releases its keys and stream. */
+    DeliveryContext endDelivery() {
+        DeliveryContext d = delivery;
+        delivery = null;
+        if (d != null) {
+            d.release();
+        }
+        return d;
+    }
+
+    /** Who the channel's deliveries are for: only once processor authentication accepted the device. */
+    public DeviceSession deviceSession() {
+        if (authentication != Authentication.ACCEPTED) {
+            throw new IllegalStateException("the device of this channel is not authenticated");
+        }
+        return new DeviceSession(sessionId, userId, deviceId, peerChain(), installed);
     }
 
     /** The certificate chain the TRP presented (leaf first), once the handshake is done. */

@@ -1,21 +1,22 @@
 package dev.progdist.processors.delivery;
 
-import dev.progdist.processors.channel.ProcessorAuthentication;
-import dev.progdist.processors.channel.ServerChannel;
+import dev.progdist.processors.delivery.DeliveryContext.Stage;
+import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.channel.MessageType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
-import org.apache.camel.Exchange;
+import java.util.List;
 
 /**
- * The transmit stage: sends the envelope as DeliveryChunks, one window per relay round, and
- * DeliveryEnd with the envelope's SHA-256 after the last byte. The first window follows
- * DeliveryStart; each later one answers a DeliveryAck that must acknowledge exactly what was sent
- * (anything else is a {@code protocol-violation}). Before each window it checks again that the
- * device is still trusted, so a revocation stops a delivery mid-way.
+ * Stage 7, transmit: the envelope as DeliveryChunks, one window per relay round, and DeliveryEnd
+ * with the envelope's SHA-256 after the last byte. The first window follows DeliveryStart
+ * ({@link #sendWindow}); each later one answers a DeliveryAck that must acknowledge exactly what
+ * was sent ({@link #acknowledged}, else {@code protocol-violation}). Before each window the device
+ * must still be trusted, so a revocation stops a delivery at its next window. The last window is
+ * not acknowledged: the TRP answers DeliveryEnd with its Receipt. Sealed.
  */
 public class DeliveryTransmitter {
 
@@ -28,10 +29,10 @@ public class DeliveryTransmitter {
     public static final int MAX_WINDOW = 4 * 1024 * 1024;
 
     private final int window;
-    private final ProcessorAuthentication authentication;
+    private final DeviceTrust trust;
 
     /** @param window bytes of envelope per relay round (rounded up to whole chunks) */
-    public DeliveryTransmitter(int window, ProcessorAuthentication authentication) {
+    public DeliveryTransmitter(int window, DeviceTrust trust) {
         if (window < CHUNK) {
             throw new IllegalArgumentException("the delivery window must be at least one chunk (" + CHUNK + " bytes)");
         }
@@ -40,59 +41,47 @@ public class DeliveryTransmitter {
                     + " bytes (4 MiB), not " + window + ": the gateway and the TRP accept no larger relay step");
         }
         this.window = window;
-        this.authentication = authentication;
+        this.trust = trust;
     }
 
-    /** After an acknowledgement: checks it and sends the next window. */
-    public void acknowledged(Exchange exchange) {
-        DeliverySteps.stage(exchange, "transmit");
-        ServerChannel channel = DeliverySteps.channel(exchange);
-        ServerDelivery delivery = DeliverySteps.delivery(channel, ServerDelivery.Phase.SENDING);
-        ChannelMessage.DeliveryAck ack = DeliverySteps.message(exchange, ChannelMessage.DeliveryAck.class);
-        if (ack.received() != delivery.sent()) {
-            throw new DeliveryRefusal("protocol-violation", "the TRP acknowledged " + ack.received()
-                    + " bytes, but " + delivery.sent() + " were sent");
+    /** SENDING (with the TRP's DeliveryAck) → SENDING or SENT: checks the acknowledgement, sends the next window. */
+    public DeliveryContext acknowledged(DeliveryContext delivery) {
+        delivery.require(Stage.SENDING);
+        ChannelMessage.DeliveryAck ack = delivery.received(ChannelMessage.DeliveryAck.class);
+        if (ack.received() != delivery.transfer().sent()) {
+            throw new DeliveryException(ChannelCode.PROTOCOL_VIOLATION, "the TRP acknowledged " + ack.received()
+                    + " bytes, but " + delivery.transfer().sent() + " were sent");
         }
-        sendWindow(exchange);
+        return window(delivery);
     }
 
-    /** Sends the next window of the envelope (and DeliveryEnd after its last byte). */
-    public void sendWindow(Exchange exchange) {
-        DeliverySteps.stage(exchange, "transmit");
-        ServerChannel channel = DeliverySteps.channel(exchange);
-        ServerDelivery delivery = DeliverySteps.delivery(channel, ServerDelivery.Phase.SENDING);
-        DeliverySteps.requireStillTrusted(authentication, channel);
-        long length = delivery.envelope().length();
+    /** ENCRYPTED → SENDING or SENT: the first window, after DeliveryStart. */
+    public DeliveryContext sendWindow(DeliveryContext delivery) {
+        delivery.require(Stage.ENCRYPTED);
+        return window(delivery);
+    }
+
+    private DeliveryContext window(DeliveryContext delivery) {
+        trust.requireTrusted(delivery.device());
+        EnvelopeTransfer envelope = delivery.transfer();
+        List<ChannelMessage.DeliveryChunk> chunks = new ArrayList<>();
         byte[] buf = new byte[CHUNK];
         int windowSent = 0;
         try {
-            while (delivery.sent() < length && windowSent < window) {
-                int n = readFully(delivery, buf, (int) Math.min(CHUNK, length - delivery.sent()));
-                delivery.envelopeDigest().update(buf, 0, n);
-                // the record takes its own copy: buf can be reused for the next chunk
-                channel.channel().send(new ChannelMessage.DeliveryChunk(n == buf.length ? buf : Arrays.copyOf(buf, n)));
-                delivery.sent(delivery.sent() + n);
+            while (!envelope.complete() && windowSent < window) {
+                int n = envelope.next(buf, (int) Math.min(CHUNK, envelope.length() - envelope.sent()));
+                // each record keeps its own bytes: buf is reused for the next chunk
+                chunks.add(new ChannelMessage.DeliveryChunk(Arrays.copyOf(buf, n)));
                 windowSent += n;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the envelope of " + delivery.programId(), e);
+            throw new UncheckedIOException("cannot read the envelope of " + delivery.request().programId(), e);
         }
-        if (delivery.sent() == length) {
-            String sha256 = HexFormat.of().formatHex(delivery.envelopeDigest().digest());
-            delivery.allSent(sha256);
-            channel.channel().send(new ChannelMessage.DeliveryEnd(sha256));
+        if (envelope.complete()) {
+            String sha256 = envelope.sha256();
+            envelope.close();
+            return delivery.allSent(chunks, sha256);
         }
-    }
-
-    private static int readFully(ServerDelivery delivery, byte[] buf, int want) throws IOException {
-        int off = 0;
-        while (off < want) {
-            int n = delivery.envelope().read(buf, off, want - off);
-            if (n < 0) {
-                throw new IOException("the envelope ended before its announced length");
-            }
-            off += n;
-        }
-        return off;
+        return delivery.windowSent(chunks);
     }
 }

@@ -1,13 +1,14 @@
 package dev.progdist.processors.delivery;
 
-import dev.progdist.processors.channel.ServerChannel;
+import dev.progdist.processors.delivery.DeliveryContext.Stage;
 import dev.progdist.processors.program.Entitlements;
-import org.apache.camel.Exchange;
+import dev.progdist.protocol.channel.ChannelCode;
 
 /**
- * The entitlement stage: the user of the first-path session must be entitled to the program the
- * TRP asked for. Runs before the catalog is consulted, so a user learns nothing about programs
- * they may not receive. Refusal: {@code not-entitled}.
+ * Stage 2, entitlement: the user of the first-path session must hold a grant for the program the
+ * TRP asked for. Runs before the catalog is consulted, so a user learns nothing about programs they
+ * may not receive. Raises {@code not-entitled}. Replaceable: an integrator's policy bean may take its
+ * place (same input, same output, same code), see docs/architecture.md.
  */
 public class EntitlementCheck {
 
@@ -17,13 +18,14 @@ public class EntitlementCheck {
         this.entitlements = entitlements;
     }
 
-    public void check(Exchange exchange) {
-        DeliverySteps.stage(exchange, "entitlement");
-        ServerChannel channel = DeliverySteps.channel(exchange);
-        ServerDelivery delivery = DeliverySteps.delivery(channel, ServerDelivery.Phase.REQUESTED);
-        if (!entitlements.isEntitled(channel.userId(), delivery.programId())) {
-            throw new DeliveryRefusal("not-entitled", "user " + channel.userId() + " is not entitled to "
-                    + delivery.programId());
+    /** DEVICE_CHECKED → ENTITLED. */
+    public DeliveryContext check(DeliveryContext delivery) {
+        delivery.require(Stage.DEVICE_CHECKED);
+        String user = delivery.device().userId();
+        if (!entitlements.isEntitled(user, delivery.request().programId())) {
+            throw new DeliveryException(ChannelCode.NOT_ENTITLED, "user " + user + " is not entitled to "
+                    + delivery.request().programId());
         }
+        return delivery.at(Stage.ENTITLED);
     }
 }

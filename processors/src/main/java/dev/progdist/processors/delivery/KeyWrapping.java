@@ -1,20 +1,20 @@
 package dev.progdist.processors.delivery;
 
-import dev.progdist.processors.channel.ServerChannel;
+import dev.progdist.processors.delivery.DeliveryContext.Stage;
+import dev.progdist.protocol.channel.ChannelCode;
+import dev.progdist.protocol.envelope.DeviceKeyMaterial;
 import dev.progdist.protocol.envelope.EnvelopeException;
-import dev.progdist.protocol.envelope.RecipientKeys;
+import dev.progdist.protocol.envelope.EnvelopeSealer;
 import dev.progdist.protocol.program.EnvelopeMode;
 import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
-import org.apache.camel.Exchange;
 
 /**
- * The key-wrapping stage: makes the per-device key material of the envelope from the TRP
- * certificate that TLS and processor authentication validated on this channel (never from
- * anything the TRP or gateway merely said). The mode is the one the TRP asked for, else the
- * program's default, else {@code progdist.delivery.default-mode}. In {@code wrapped} mode a fresh
- * AES-256 content key is wrapped to the TRP key; in {@code direct} mode the payload key is derived
- * from a KEM encapsulation to the TRP key and nothing else travels.
+ * Stage 5, key wrapping: the per-device key material of the envelope, from the TRP certificate
+ * that the second path validated (never from anything the TRP or the gateway merely said). The mode
+ * is the one the TRP asked for, else the program's default, else {@code progdist.delivery.default-mode}.
+ * {@code wrapped}: a fresh AES-256 content key wrapped to the TRP key (RSA-OAEP, or ECDH + AES key
+ * wrap); {@code direct}: a KEM encapsulation to the TRP key, no content key travels. Raises the
+ * envelope codes ({@code envelope-unsupported-key}, ...). Sealed.
  */
 public class KeyWrapping {
 
@@ -25,20 +25,19 @@ public class KeyWrapping {
         this.defaultMode = defaultMode;
     }
 
-    public void wrap(Exchange exchange) {
-        DeliverySteps.stage(exchange, "key-wrapping");
-        ServerChannel channel = DeliverySteps.channel(exchange);
-        ServerDelivery delivery = DeliverySteps.delivery(channel, ServerDelivery.Phase.REQUESTED);
-        EnvelopeMode mode = !delivery.requestedMode().isEmpty() ? EnvelopeMode.parse(delivery.requestedMode())
+    /** SIGNATURE_VERIFIED → KEY_WRAPPED. */
+    public DeliveryContext wrap(DeliveryContext delivery) {
+        delivery.require(Stage.SIGNATURE_VERIFIED);
+        String asked = delivery.request().mode();
+        EnvelopeMode mode = !asked.isEmpty() ? EnvelopeMode.parse(asked)
                 : delivery.program().defaultMode() != null ? delivery.program().defaultMode() : defaultMode;
-        X509Certificate recipient = channel.peerCertificate();
-        if (recipient == null) {
-            throw new DeliveryRefusal("cert-missing", "the channel has no validated TRP certificate");
-        }
         try {
-            delivery.keys(RecipientKeys.forRecipient(mode, recipient, random));
+            DeviceKeyMaterial keys = EnvelopeSealer.forMode(mode, random)
+                    .wrapKey(delivery.device().certificate(), delivery.program().size());
+            return delivery.keyWrapped(mode, keys);
         } catch (EnvelopeException e) {
-            throw new DeliveryRefusal(e.code(), e.getMessage());
+            throw new DeliveryException(ChannelCode.fromLabel(e.code()).orElse(ChannelCode.INTERNAL_ERROR),
+                    e.getMessage());
         }
     }
 }

@@ -1,22 +1,23 @@
 package dev.progdist.processors.delivery;
 
-import dev.progdist.processors.channel.ServerChannel;
+import dev.progdist.processors.delivery.DeliveryContext.Stage;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.program.ProgramCatalog;
+import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.envelope.EnvelopeException;
-import dev.progdist.protocol.envelope.EnvelopeStream;
+import dev.progdist.protocol.envelope.EnvelopeSealer;
 import java.security.SecureRandom;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
-import org.apache.camel.Exchange;
 
 /**
- * The program-encryption stage: opens the envelope stream over the program's blob (it encrypts
- * as it is read, so memory stays one chunk whatever the program's size), draws the fresh server
- * nonce the receipt must carry, marks the ledger row {@code sending} and queues DeliveryStart:
- * what is coming, its digest, the publisher's signature and certificate, and the nonce.
+ * Stage 6, program encryption: opens the envelope stream over the program's blob under the key
+ * material of key wrapping (it encrypts as it is read, so memory stays one chunk whatever the
+ * program's size), draws the fresh server nonce the receipt must carry, marks the ledger row
+ * {@code sending}, and returns DeliveryStart to be sent: what is coming, its digest, the
+ * publisher's signature and certificate, and the nonce. Raises the envelope codes. Sealed.
  */
 public class ProgramEncryption {
 
@@ -35,25 +36,31 @@ public class ProgramEncryption {
         }
     }
 
-    public void encrypt(Exchange exchange) {
-        DeliverySteps.stage(exchange, "program-encryption");
-        ServerChannel channel = DeliverySteps.channel(exchange);
-        ServerDelivery delivery = DeliverySteps.delivery(channel, ServerDelivery.Phase.REQUESTED);
+    /** KEY_WRAPPED → ENCRYPTED, with DeliveryStart outgoing. */
+    public DeliveryContext encrypt(DeliveryContext delivery) {
+        delivery.require(Stage.KEY_WRAPPED);
         ProgramCatalog.ProgramVersion program = delivery.program();
-        EnvelopeStream envelope;
+        EnvelopeTransfer envelope;
         try {
-            envelope = EnvelopeStream.open(delivery.keys(), catalog.blob(program));
+            envelope = new EnvelopeTransfer(EnvelopeSealer.forMode(delivery.mode(), random)
+                    .encrypt(delivery.keyMaterial(), catalog.blob(program)));
         } catch (EnvelopeException e) {
-            throw new DeliveryRefusal(e.code(), e.getMessage());
+            throw new DeliveryException(ChannelCode.fromLabel(e.code()).orElse(ChannelCode.INTERNAL_ERROR),
+                    e.getMessage());
         }
         byte[] nonce = new byte[32];
         random.nextBytes(nonce);
         String serverNonce = Base64.getUrlEncoder().withoutPadding().encodeToString(nonce);
-        delivery.envelope(envelope, serverNonce);
-        ledger.sending(delivery.deliveryId(), program.version(), delivery.mode().label(), program.sha256(),
-                envelope.length(), serverNonce);
-        channel.channel().send(new ChannelMessage.DeliveryStart(program.programId(), program.version(),
-                delivery.mode().label(), program.size(), program.sha256(), envelope.length(),
-                program.publisherSignature(), publisherCertificate, serverNonce));
+        DeliveryContext next = delivery.encrypted(envelope, serverNonce, new ChannelMessage.DeliveryStart(
+                program.programId(), program.version(), delivery.mode().label(), program.size(), program.sha256(),
+                envelope.length(), program.publisherSignature(), publisherCertificate, serverNonce));
+        try {
+            ledger.sending(delivery.deliveryId(), program.version(), delivery.mode().label(), program.sha256(),
+                    envelope.length(), serverNonce);
+        } catch (RuntimeException e) {
+            envelope.close();
+            throw e;
+        }
+        return next;
     }
 }

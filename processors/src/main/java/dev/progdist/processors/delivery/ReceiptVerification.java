@@ -1,30 +1,28 @@
 package dev.progdist.processors.delivery;
 
-import dev.progdist.processors.channel.ServerChannel;
+import dev.progdist.processors.delivery.DeliveryContext.Stage;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.store.AuditTrail;
+import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.channel.ChannelMessage;
+import dev.progdist.protocol.keys.InvalidSignatureException;
+import dev.progdist.protocol.keys.Signatures;
 import dev.progdist.protocol.program.InstallReceipt;
+import dev.progdist.protocol.program.ReceiptVerifier;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.cert.X509Certificate;
-import java.security.interfaces.ECPublicKey;
-import org.apache.camel.Exchange;
 
 /**
- * The receipt-verification stage. {@link #prepare} checks that the TRP's Receipt names exactly
- * this delivery (program, version, the plaintext digest the catalog holds, the envelope digest the
- * server computed while sending, the nonce drawn for this delivery) and rebuilds the signed
- * {@link InstallReceipt} from the server's own values, with the device from the validated
- * certificate and this session's ID. The route's {@code crypto:verify} step then checks the
- * signature against the TRP certificate, and {@link #accept} records the install and ends the
- * conversation. A mismatch or a bad signature is {@code receipt-invalid}: nothing is recorded as
- * installed without a valid receipt.
+ * Stage 8, receipt verification. The TRP's Receipt must name exactly this delivery (program,
+ * version, the plaintext digest the catalog holds, the envelope digest the server computed while
+ * sending, the nonce drawn for this delivery); the signed {@link InstallReceipt} is rebuilt from the
+ * server's own values, with the device from the validated certificate and this session's ID, and
+ * its signature checked with the TRP certificate's key (the algorithm follows the key). Only then is
+ * the delivery recorded as installed and the channel closed (Close outgoing). A mismatch or a bad
+ * signature is {@code receipt-invalid}: nothing is recorded as installed without a valid receipt.
+ * Sealed.
  */
 public class ReceiptVerification {
-
-    /** Exchange property: {@code ec} or {@code rsa}, which verify endpoint the route uses. */
-    public static final String KEY_ALGORITHM = "progdistReceiptKey";
 
     private final DeliveryLedger ledger;
     private final AuditTrail audit;
@@ -34,40 +32,33 @@ public class ReceiptVerification {
         this.audit = audit;
     }
 
-    public void prepare(Exchange exchange) {
-        DeliverySteps.stage(exchange, "receipt-verification");
-        ServerChannel channel = DeliverySteps.channel(exchange);
-        ServerDelivery delivery = DeliverySteps.delivery(channel, ServerDelivery.Phase.SENT);
-        ChannelMessage.Receipt receipt = DeliverySteps.message(exchange, ChannelMessage.Receipt.class);
+    /** SENT (with the TRP's Receipt) → INSTALLED. */
+    public DeliveryContext verify(DeliveryContext delivery) {
+        delivery.require(Stage.SENT);
+        ChannelMessage.Receipt receipt = delivery.received(ChannelMessage.Receipt.class);
         boolean matches = receipt.programId().equals(delivery.program().programId())
                 & receipt.version().equals(delivery.program().version())
                 & same(receipt.programSha256(), delivery.program().sha256())
                 & same(receipt.envelopeSha256(), delivery.envelopeSha256())
                 & same(receipt.serverNonce(), delivery.serverNonce());
         if (!matches) {
-            throw new DeliveryRefusal("receipt-invalid", "the receipt does not describe this delivery");
+            throw new DeliveryException(ChannelCode.RECEIPT_INVALID, "the receipt does not describe this delivery");
         }
-        InstallReceipt signed = new InstallReceipt(channel.deviceId(), delivery.program().programId(),
+        DeviceSession device = delivery.device();
+        InstallReceipt signed = new InstallReceipt(device.deviceId(), delivery.program().programId(),
                 delivery.program().version(), delivery.program().sha256(), delivery.envelopeSha256(),
-                channel.sessionId(), delivery.serverNonce());
-        X509Certificate cert = channel.peerCertificate();
-        exchange.getMessage().setBody(signed.signedBytes());
-        exchange.getMessage().setHeader("CamelDigitalSignature", receipt.signature());
-        exchange.getMessage().setHeader("CamelSignaturePublicKeyOrCert", cert);
-        exchange.setProperty(KEY_ALGORITHM, cert.getPublicKey() instanceof ECPublicKey ? "ec" : "rsa");
-        DeliverySteps.stage(exchange, DeliverySteps.RECEIPT_SIGNATURE);
-    }
-
-    public void accept(Exchange exchange) {
-        ServerChannel channel = DeliverySteps.channel(exchange);
-        ServerDelivery delivery = DeliverySteps.delivery(channel, ServerDelivery.Phase.SENT);
-        ChannelMessage.Receipt receipt = DeliverySteps.message(exchange, ChannelMessage.Receipt.class);
+                device.sessionId(), delivery.serverNonce());
+        try {
+            ReceiptVerifier.forDevice(device.certificate()).verify(signed, Signatures.decodeBase64(receipt.signature()));
+        } catch (InvalidSignatureException e) {
+            throw new DeliveryException(ChannelCode.RECEIPT_INVALID,
+                    "the receipt signature does not verify with the TRP certificate");
+        }
         ledger.installed(delivery.deliveryId(), delivery.envelopeSha256(), receipt.signature());
-        delivery.done();
-        audit.record("program-installed", channel.userId(), "device:" + channel.deviceId(),
-                delivery.program().programId() + " " + delivery.program().version() + " (" + delivery.mode().label() + ")");
-        channel.channel().send(new ChannelMessage.Close());
-        channel.tls().close();
+        audit.record("program-installed", device.userId(), "device:" + device.deviceId(),
+                delivery.program().programId() + " " + delivery.program().version() + " (" + delivery.mode().label()
+                        + ")");
+        return delivery.installed();
     }
 
     private static boolean same(String a, String b) {

@@ -82,7 +82,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * verified) again only when its file key, modification time or size changes, so a new CRL is
  * in effect for the next handshake without a restart. Thread-safe.
  */
-public final class DeviceCertificateValidator {
+public final class DeviceCertificateValidator implements CertificateValidation {
 
     /** Longer chains are refused outright: a device sends its certificate and at most its CA. */
     public static final int MAX_CHAIN_LENGTH = 8;
@@ -143,6 +143,7 @@ public final class DeviceCertificateValidator {
      *
      * @throws DeviceCertificateException with the reason the chain is refused
      */
+    @Override
     public ValidatedDevice validate(List<X509Certificate> chain) throws DeviceCertificateException {
         X509Certificate leaf = leafOf(chain);
         String fingerprint;
@@ -461,15 +462,27 @@ public final class DeviceCertificateValidator {
      * trusts no server and names the manufacturer CA as the only accepted issuer.
      */
     public X509ExtendedTrustManager clientTrustManager(Consumer<DeviceCertificateException> onRefusal) {
+        return clientTrustManager(this, onRefusal);
+    }
+
+    /**
+     * The same, with the chain judged by {@code stage} (the server's {@code certificate-validation}
+     * route, which runs this validator's {@link #validate}).
+     */
+    public X509ExtendedTrustManager clientTrustManager(CertificateValidation stage,
+            Consumer<DeviceCertificateException> onRefusal) {
+        Objects.requireNonNull(stage, "stage");
         Objects.requireNonNull(onRefusal, "onRefusal");
-        return new ClientTrustManager(onRefusal);
+        return new ClientTrustManager(stage, onRefusal);
     }
 
     private final class ClientTrustManager extends X509ExtendedTrustManager {
 
+        private final CertificateValidation stage;
         private final Consumer<DeviceCertificateException> onRefusal;
 
-        ClientTrustManager(Consumer<DeviceCertificateException> onRefusal) {
+        ClientTrustManager(CertificateValidation stage, Consumer<DeviceCertificateException> onRefusal) {
+            this.stage = stage;
             this.onRefusal = onRefusal;
         }
 
@@ -514,7 +527,7 @@ public final class DeviceCertificateValidator {
 
         private void check(X509Certificate[] chain) throws DeviceCertificateException {
             try {
-                validate(chain == null ? null : Arrays.asList(chain));
+                stage.validate(chain == null ? null : Arrays.asList(chain));
             } catch (DeviceCertificateException e) {
                 try {
                     onRefusal.accept(e);

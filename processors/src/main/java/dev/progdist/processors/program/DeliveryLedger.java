@@ -115,15 +115,16 @@ public class DeliveryLedger {
     }
 
     /**
-     * Any unfinished delivery → {@code failed} with a reason ({@code detail} cut to
-     * {@value #MAX_DETAIL} characters); sets {@code finished_at}. A finished or unknown delivery is
+     * Any unfinished delivery → {@code failed} with a reason ({@code code} cut to the column's 64
+     * characters, as the channel log does: a TRP's 64-character code arrives as {@code trp-<code>};
+     * {@code detail} cut to {@value #MAX_DETAIL} characters); sets {@code finished_at}. A finished or unknown delivery is
      * left as it is.
      */
     public void failed(String deliveryId, String code, String detail) {
         String cut = detail == null || detail.length() <= MAX_DETAIL ? detail : detail.substring(0, MAX_DETAIL);
         update("UPDATE deliveries SET outcome = 'failed', reason_code = ?, reason_detail = ?, finished_at = ? "
                 + "WHERE delivery_id = ? AND outcome IN ('requested', 'sending')", ps -> {
-                    ps.setString(1, code);
+                    ps.setString(1, code == null || code.length() <= 64 ? code : code.substring(0, 64));
                     ps.setString(2, cut);
                     ps.setObject(3, Database.timestamp(clock.instant()));
                     ps.setString(4, deliveryId);
