@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class UserAdministrationRouteTest extends RouteTestCase {
 
     private static final List<String> ROUTES = List.of("error-handling", "rest-api", "user-authentication",
-            "user-administration", "device-registry", "inner-channel", "processor-authentication", "health",
+            "user-administration", "device-registry", "1-inner-channel", "2-certificate-validation", "3-processor-authentication", "health",
             "audit", "not-found");
     private static final String NEW_SECRET = "a brand new secret value";
     /** Not TLS: the channel fails at once (and leaves one channel_events row). */
