@@ -128,11 +128,15 @@ final class GatewayCommand {
         }
     }
 
-    @Command(name = "fetch", mixinStandardHelpOptions = true,
+    @Command(name = "fetch",
             description = "Log in, open the second path to a TRP and have it fetch a program: the server encrypts it "
                     + "for that TRP, the gateway relays ciphertext, the TRP installs it and signs a receipt. "
                     + "Exits 3 when the delivery is refused or fails.")
     static final class Fetch implements Callable<Integer> {
+        /** {@code --version} names the program's version here, so only the help half of the standard options. */
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
+
         @Mixin
         GatewayOptions options;
 

@@ -33,9 +33,13 @@ import picocli.CommandLine.Option;
  * Writes the envelope and, beside it, {@code FILE.json} with what a TRP needs to install it (the
  * fields of a DeliveryStart, without a server nonce: an offline envelope has no session).
  */
-@Command(name = "seal", mixinStandardHelpOptions = true,
+@Command(name = "seal",
         description = "Seal a published program offline for one device certificate (validated first).")
 final class ProgramSealCommand implements Callable<Integer> {
+
+    /** {@code --version} names the program's version here, so only the help half of the standard options. */
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Mixin
     HomeOption homeOption;

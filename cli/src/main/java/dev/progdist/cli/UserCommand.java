@@ -7,11 +7,11 @@ import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.store.AuditLog;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
-import dev.progdist.protocol.Settings;
+import dev.progdist.settings.AppSettings;
 import java.time.Clock;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,17 +37,16 @@ final class UserCommand {
 
     /** Opens the server's database the same way the server does (works whether or not it runs). */
     static Database openDatabase(Home home) {
-        Properties s = Settings.load("server", Map.of("progdist.home", home.root().toString()));
-        String url = s.getProperty("progdist.db.url", "").strip();
-        return Database.open(home, url, s.getProperty("progdist.db.user"),
-                s.getProperty("progdist.db.password"), 2);
+        Function<String, String> s = AppSettings.read("server", Map.of("progdist.home", home.root().toString()));
+        return Database.open(home, s.apply("progdist.db.url"), s.apply("progdist.db.user"),
+                s.apply("progdist.db.password"), 2);
     }
 
     static PasswordHasher hasher() {
-        Properties s = Settings.load("server", Map.of());
-        return new PasswordHasher(Integer.parseInt(s.getProperty("progdist.auth.argon2.memory-kib").strip()),
-                Integer.parseInt(s.getProperty("progdist.auth.argon2.iterations").strip()),
-                Integer.parseInt(s.getProperty("progdist.auth.argon2.parallelism").strip()));
+        Function<String, String> s = AppSettings.read("server", Map.of());
+        return new PasswordHasher(Integer.parseInt(s.apply("progdist.auth.argon2.memory-kib")),
+                Integer.parseInt(s.apply("progdist.auth.argon2.iterations")),
+                Integer.parseInt(s.apply("progdist.auth.argon2.parallelism")));
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,

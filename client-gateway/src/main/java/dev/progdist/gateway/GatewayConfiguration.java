@@ -7,6 +7,7 @@ import dev.progdist.protocol.bus.BusUsers;
 import dev.progdist.protocol.bus.DeviceBusSecurity;
 import dev.progdist.protocol.bus.EmbeddedBroker;
 import dev.progdist.protocol.keys.SecretSource;
+import dev.progdist.settings.AppSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -108,8 +109,9 @@ public class GatewayConfiguration implements CamelConfiguration {
         context.getRegistry().bind("channelRelay", new ChannelRelay(keeper, client, deviceBus));
     }
 
+    /** A setting whose default is in gateway.properties, possibly empty. */
     private static String prop(PropertiesComponent pc, String key) {
-        return pc.resolveProperty(key).map(String::strip).orElse("");
+        return AppSettings.setting(pc, key);
     }
 
     private static ServiceSupport closing(Runnable close) {

@@ -1,6 +1,6 @@
 package dev.progdist.gateway;
 
-import dev.progdist.protocol.Settings;
+import dev.progdist.settings.AppSettings;
 import java.util.Map;
 import org.apache.camel.main.Main;
 
@@ -17,8 +17,13 @@ public final class GatewayMain {
 
     /** As {@link #create(Map, Credentials)}, ending the process through {@code exit} if it cannot go on. */
     public static Main create(Map<String, String> overrides, Credentials credentials, GatewayExit exit) {
-        Main main = new Main();
-        main.setOverrideProperties(Settings.load("gateway", overrides));
+        return create(overrides, credentials, exit, AppSettings.Sources.ofThisProcess());
+    }
+
+    /** As {@link #create(Map, Credentials, GatewayExit)}, with the settings' layers ({@link AppSettings}) from {@code sources}. */
+    static Main create(Map<String, String> overrides, Credentials credentials, GatewayExit exit,
+            AppSettings.Sources sources) {
+        Main main = AppSettings.newMain("gateway", overrides, sources);
         main.bind("gatewayCredentials", credentials);
         main.bind("gatewayExit", exit);
         main.configure().addConfiguration(GatewayConfiguration.class);

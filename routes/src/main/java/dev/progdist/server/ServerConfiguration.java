@@ -40,6 +40,7 @@ import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.keys.SecretSource;
 import dev.progdist.protocol.program.EnvelopeMode;
+import dev.progdist.settings.AppSettings;
 import jakarta.jms.ConnectionFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,7 +82,7 @@ public class ServerConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent pc = context.getPropertiesComponent();
-        Home home = Home.fromSetting(prop(pc, Home.PROPERTY, ""));
+        Home home = Home.fromSetting(setting(pc, Home.PROPERTY));
         // read what the PKI must provide before anything is opened or started: a missing file then
         // fails the start without leaving a database pool or a broker behind
         SSLContextParameters https = httpsTls(home);
@@ -92,13 +93,13 @@ public class ServerConfiguration implements CamelConfiguration {
             context.getRegistry().bind("clock", Clock.class, clock);
         }
 
-        String url = prop(pc, "progdist.db.url", "");
-        Database database = Database.open(home, url, prop(pc, "progdist.db.user", ""), prop(pc, "progdist.db.password", ""),
-                Integer.parseInt(prop(pc, "progdist.db.pool-size", "10")));
+        String url = setting(pc, "progdist.db.url");
+        Database database = Database.open(home, url, setting(pc, "progdist.db.user"), setting(pc, "progdist.db.password"),
+                Integer.parseInt(setting(pc, "progdist.db.pool-size")));
         context.addService(closing("database", database::close));
 
         EmbeddedBroker broker = null;
-        String brokerUrl = prop(pc, "progdist.broker.url", "");
+        String brokerUrl = setting(pc, "progdist.broker.url");
         if (brokerUrl.isBlank()) {
             broker = new EmbeddedBroker("progdist-server", Home.ensurePrivateDirectory(home.brokerDir()), 0, null)
                     .start();
@@ -123,21 +124,20 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "apiHttpBinding", jetty.binding());
 
         PasswordHasher hasher = new PasswordHasher(
-                Integer.parseInt(prop(pc, "progdist.auth.argon2.memory-kib", "19456")),
-                Integer.parseInt(prop(pc, "progdist.auth.argon2.iterations", "2")),
-                Integer.parseInt(prop(pc, "progdist.auth.argon2.parallelism", "1")));
+                Integer.parseInt(setting(pc, "progdist.auth.argon2.memory-kib")),
+                Integer.parseInt(setting(pc, "progdist.auth.argon2.iterations")),
+                Integer.parseInt(setting(pc, "progdist.auth.argon2.parallelism")));
         AuditLog auditLog = new AuditLog(database, clock);
-        JmsAuditTrail auditTrail = new JmsAuditTrail(context, "jms:queue:" + prop(pc, "progdist.audit.queue",
-                "progdist.audit"));
+        JmsAuditTrail auditTrail = new JmsAuditTrail(context, "jms:queue:" + setting(pc, "progdist.audit.queue"));
         LoginThrottle throttle = new LoginThrottle(database, clock,
-                Integer.parseInt(prop(pc, "progdist.auth.throttle-after", "3")),
-                Duration.parse(prop(pc, "progdist.auth.throttle-base-delay", "PT1S")),
-                Duration.parse(prop(pc, "progdist.auth.throttle-max-delay", "PT1M")),
-                Integer.parseInt(prop(pc, "progdist.auth.lock-after", "10")),
-                Duration.parse(prop(pc, "progdist.auth.lock-duration", "PT15M")));
+                Integer.parseInt(setting(pc, "progdist.auth.throttle-after")),
+                Duration.parse(setting(pc, "progdist.auth.throttle-base-delay")),
+                Duration.parse(setting(pc, "progdist.auth.throttle-max-delay")),
+                Integer.parseInt(setting(pc, "progdist.auth.lock-after")),
+                Duration.parse(setting(pc, "progdist.auth.lock-duration")));
         SessionStore sessions = new SessionStore(database, clock,
-                Duration.parse(prop(pc, "progdist.auth.session-ttl", "PT30M")),
-                Duration.parse(prop(pc, "progdist.auth.session-max-lifetime", "PT12H")),
+                Duration.parse(setting(pc, "progdist.auth.session-ttl")),
+                Duration.parse(setting(pc, "progdist.auth.session-max-lifetime")),
                 Integer.parseInt(required(pc, "progdist.auth.max-sessions-per-user")));
 
         bind(context, "database", database);
@@ -160,7 +160,7 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "entitlements", entitlements);
         bind(context, "deliveryLedger", ledger);
         bind(context, "programAdministration", new ProgramAdministration(catalog, entitlements, ledger, auditTrail,
-                Fingerprints.sha256(publisher), Long.parseLong(prop(pc, "progdist.program.max-size", "4294967296"))));
+                Fingerprints.sha256(publisher), Long.parseLong(setting(pc, "progdist.program.max-size"))));
 
         // second path
         DeviceRegistry devices = new DeviceRegistry(database, clock);
@@ -168,7 +168,7 @@ public class ServerConfiguration implements CamelConfiguration {
         DeviceCertificateValidator validator = DeviceCertificateValidator.forHome(home, clock);
         bind(context, "deviceRegistry", devices);
         bind(context, "channelLog", channelLog);
-        String maxOpen = prop(pc, "progdist.channel.max-open", "");
+        String maxOpen = setting(pc, "progdist.channel.max-open");
         ChannelRegistry.Limits channelLimits = new ChannelRegistry.Limits(
                 maxOpen.isEmpty() ? ChannelRegistry.defaultMaxChannels(Runtime.getRuntime().maxMemory())
                         : Integer.parseInt(maxOpen),
@@ -178,7 +178,7 @@ public class ServerConfiguration implements CamelConfiguration {
         org.slf4j.LoggerFactory.getLogger(ServerConfiguration.class).info(
                 "Second path: at most {} channels ({} per user)", channelLimits.maxChannels(), channelLimits.maxPerUser());
         InnerChannel innerChannel = new InnerChannel(
-                new ChannelRegistry(channelLimits, Duration.parse(prop(pc, "progdist.channel.idle-timeout", "PT2M")),
+                new ChannelRegistry(channelLimits, Duration.parse(setting(pc, "progdist.channel.idle-timeout")),
                         clock),
                 ServerChannelTls.fromHome(home), validator,
                 new RoutedCertificateValidation(context.createProducerTemplate()), channelLog, ledger, clock, sessions);
@@ -197,16 +197,15 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "versionResolution", new VersionResolution(catalog));
         bind(context, "publisherSignatureCheck", new PublisherSignatureCheck(
                 PublisherSignatureVerifier.forPublisher(publisher)));
-        bind(context, "keyWrapping", new KeyWrapping(EnvelopeMode.parse(prop(pc, "progdist.delivery.default-mode",
-                "wrapped"))));
+        bind(context, "keyWrapping", new KeyWrapping(EnvelopeMode.parse(setting(pc, "progdist.delivery.default-mode"))));
         bind(context, "programEncryption", new ProgramEncryption(catalog, ledger, publisher));
         bind(context, "deliveryTransmitter", new DeliveryTransmitter(
-                Integer.parseInt(prop(pc, "progdist.delivery.window", "1048576")), processorAuthentication));
+                Integer.parseInt(setting(pc, "progdist.delivery.window")), processorAuthentication));
         bind(context, "receiptVerification", new ReceiptVerification(ledger, auditTrail));
         bind(context, "deliveryFailures", new DeliveryFailures(innerChannel));
 
-        String port = prop(pc, "progdist.server.port", "8443");
-        String bind = prop(pc, "progdist.server.bind", "");
+        String port = setting(pc, "progdist.server.port");
+        String bind = setting(pc, "progdist.server.bind");
         // tells CLI commands on this home that a server runs, and where its operator API is
         RunningServer running = RunningServer.self(RunningServer.localUrl(bind, port));
         context.addService(closing("running-marker", () -> running.remove(home)));
@@ -224,8 +223,8 @@ public class ServerConfiguration implements CamelConfiguration {
             }
         });
         bind(context, "housekeeping", new Housekeeping(sessions, throttle,
-                Duration.parse(prop(pc, "progdist.housekeeping.keep-ended-sessions", "P1D")),
-                Duration.parse(prop(pc, "progdist.housekeeping.keep-login-failures", "P1D")),
+                Duration.parse(setting(pc, "progdist.housekeeping.keep-ended-sessions")),
+                Duration.parse(setting(pc, "progdist.housekeeping.keep-login-failures")),
                 channelLog, Duration.parse(required(pc, "progdist.housekeeping.keep-channel-events")),
                 Long.parseLong(required(pc, "progdist.housekeeping.max-channel-events"))));
         bind(context, "serverHealth", new ServerHealth(context, database, broker));
@@ -314,14 +313,14 @@ public class ServerConfiguration implements CamelConfiguration {
         context.getRegistry().bind(name, bean);
     }
 
-    /** A setting whose default is in server.properties. */
+    /** A setting whose default is in server.properties, not empty. */
     static String required(PropertiesComponent pc, String key) {
-        return pc.resolveProperty(key).map(String::strip).filter(v -> !v.isEmpty())
-                .orElseThrow(() -> new IllegalStateException("setting " + key + " is missing"));
+        return AppSettings.requiredSetting(pc, key);
     }
 
-    static String prop(PropertiesComponent pc, String key, String defaultValue) {
-        return pc.resolveProperty(key).map(String::strip).orElse(defaultValue);
+    /** A setting whose default is in server.properties, possibly empty. */
+    static String setting(PropertiesComponent pc, String key) {
+        return AppSettings.setting(pc, key);
     }
 
     /** Something to close when Camel stops, after the routes (services stop in reverse order). */

@@ -1,8 +1,7 @@
 package dev.progdist.server;
 
-import dev.progdist.protocol.Settings;
+import dev.progdist.settings.AppSettings;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.camel.main.Main;
 
 /**
@@ -18,11 +17,16 @@ public final class ServerMain {
         create(Map.of()).run(args);
     }
 
-    /** A configured, not yet started server; {@code overrides} win over every other setting. */
+    /**
+     * A configured, not yet started server with the settings of {@code server.properties} and its
+     * layers ({@link AppSettings}); {@code overrides} win over every other setting.
+     */
     public static Main create(Map<String, String> overrides) {
-        Properties settings = Settings.load("server", overrides);
-        Main main = new Main();
-        main.setOverrideProperties(settings);
+        return create(overrides, AppSettings.Sources.ofThisProcess());
+    }
+
+    static Main create(Map<String, String> overrides, AppSettings.Sources sources) {
+        Main main = AppSettings.newMain("server", overrides, sources);
         main.configure().addConfiguration(ServerConfiguration.class);
         return main;
     }

@@ -1,6 +1,6 @@
 package dev.progdist.server;
 
-import dev.progdist.protocol.Settings;
+import dev.progdist.settings.AppSettings;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -39,7 +39,10 @@ final class RouteTestServer {
                 "progdist.auth.argon2.memory-kib", "1024",
                 "progdist.auth.argon2.iterations", "1"));
         overrides.putAll(settings);
-        Properties props = Settings.load("server", Path.of("no-config-dir"), Map.of(), overrides);
+        // the server's built-in settings only: no integrator file, environment or system properties
+        AppSettings.configure(context, "server", new AppSettings.Sources(Path.of("no-config-dir"), k -> null, k -> null));
+        Properties props = new Properties();
+        props.putAll(overrides);
         context.getPropertiesComponent().setOverrideProperties(props);
         context.setStreamCaching(false);
         context.getRegistry().bind("clock", Clock.class, clock);

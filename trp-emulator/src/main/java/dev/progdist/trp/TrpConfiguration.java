@@ -6,6 +6,7 @@ import dev.progdist.protocol.bus.BusConnections;
 import dev.progdist.protocol.bus.BusMessageConverter;
 import dev.progdist.protocol.bus.BusUsers;
 import dev.progdist.protocol.keys.SecretSource;
+import dev.progdist.settings.AppSettings;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.jms.JmsComponent;
@@ -23,16 +24,17 @@ public class TrpConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent pc = context.getPropertiesComponent();
-        Home home = Home.fromSetting(pc.resolveProperty(Home.PROPERTY).orElse(""));
-        String device = DeviceId.require(pc.resolveProperty("progdist.trp.device").map(String::strip).orElse(""));
+        // every setting has its default in trp.properties
+        Home home = Home.fromSetting(AppSettings.setting(pc, Home.PROPERTY));
+        String device = DeviceId.require(AppSettings.setting(pc, "progdist.trp.device"));
         TrpIdentityStore identity = TrpIdentityStore.open(home, device);
-        String busUrl = pc.resolveProperty("progdist.trp.bus.url").orElseThrow();
+        String busUrl = AppSettings.requiredSetting(pc, "progdist.trp.bus.url");
         char[] busSecret = new SecretSource(home).getOrCreate(BusUsers.trpSecretName(device));
         CachingConnectionFactory factory = new CachingConnectionFactory(
                 BusConnections.factory(busUrl, BusUsers.trpUser(device), busSecret));
         JmsComponent jms = JmsComponent.jmsComponent(factory);
         jms.getConfiguration().setMessageConverter(new BusMessageConverter(
-                Long.parseLong(pc.resolveProperty("progdist.trp.bus.max-message-bytes").orElseThrow().strip())));
+                Long.parseLong(AppSettings.requiredSetting(pc, "progdist.trp.bus.max-message-bytes"))));
         context.addComponent("jms", jms);
         context.getRegistry().bind("trpRequestAdmission", new TrpRequestAdmission());
         context.addService(new org.apache.camel.support.service.ServiceSupport() {

@@ -1,6 +1,6 @@
 package dev.progdist.trp;
 
-import dev.progdist.protocol.Settings;
+import dev.progdist.settings.AppSettings;
 import java.util.Map;
 import org.apache.camel.main.Main;
 
@@ -16,8 +16,12 @@ public final class TrpMain {
 
     /** A configured, not yet started TRP emulator; {@code overrides} win over every other setting. */
     public static Main create(Map<String, String> overrides) {
-        Main main = new Main();
-        main.setOverrideProperties(Settings.load("trp", overrides));
+        return create(overrides, AppSettings.Sources.ofThisProcess());
+    }
+
+    /** As {@link #create(Map)}, with the settings' layers ({@link AppSettings}) from {@code sources}. */
+    static Main create(Map<String, String> overrides, AppSettings.Sources sources) {
+        Main main = AppSettings.newMain("trp", overrides, sources);
         main.configure().addConfiguration(TrpConfiguration.class);
         return main;
     }
