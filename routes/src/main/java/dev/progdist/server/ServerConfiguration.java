@@ -27,6 +27,7 @@ import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.program.Entitlements;
 import dev.progdist.processors.program.ProgramAdministration;
 import dev.progdist.processors.program.ProgramCatalog;
+import dev.progdist.processors.program.PublishSignatureCheck;
 import dev.progdist.processors.store.AuditLog;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
@@ -66,8 +67,9 @@ import org.springframework.jms.connection.CachingConnectionFactory;
  * {@code userAuthentication}, {@code userAdministration}, {@code problemResponder}, {@code serverHealth}, {@code clock};
  * second path: {@code deviceRegistry}, {@code channelLog}, {@code innerChannel}, {@code processorAuthentication},
  * {@code deviceAdministration}; programs: {@code blobStore}, {@code programCatalog}, {@code entitlements},
- * {@code deliveryLedger}, {@code programAdministration} and {@code publisherPublicKey} (the key of
- * {@code pki/publisher.crt}, for the {@code crypto:verify} steps of publishing and delivery); delivery
+ * {@code deliveryLedger}, {@code programAdministration}, {@code publishSignatureCheck} (publishing's
+ * check of the publisher signature) and {@code publisherPublicKey} (the key of
+ * {@code pki/publisher.crt}, for the delivery route's {@code crypto:verify} step); delivery
  * stages: {@code programRequest}, {@code entitlementCheck}, {@code keyWrapping}, {@code programEncryption},
  * {@code deliveryTransmitter}, {@code receiptVerification}, {@code deliveryFailures}.
  * A test may bind its own {@code clock} before start to control time.
@@ -151,6 +153,7 @@ public class ServerConfiguration implements CamelConfiguration {
         Entitlements entitlements = new Entitlements(database, clock);
         DeliveryLedger ledger = new DeliveryLedger(database, clock);
         context.getRegistry().bind("publisherPublicKey", PublicKey.class, publisher.getPublicKey());
+        bind(context, "publishSignatureCheck", new PublishSignatureCheck(publisher));
         bind(context, "blobStore", blobs);
         bind(context, "programCatalog", catalog);
         bind(context, "entitlements", entitlements);
