@@ -116,7 +116,8 @@ public final class Signatures {
             if (key instanceof RSAKey rsa && signature.length != (rsa.getModulus().bitLength() + 7) / 8) {
                 throw new InvalidSignatureException(); // PKCS#1: exactly the modulus length
             }
-            Signature verifier = Signature.getInstance(algorithm);
+            Signature verifier = algorithm.equals(ECDSA_P256_SHA256)
+                    ? Signature.getInstance(algorithm, BouncyCastle.PROVIDER) : Signature.getInstance(algorithm);
             verifier.initVerify(key);
             verifier.update(message);
             valid = verifier.verify(signature);
@@ -131,12 +132,12 @@ public final class Signatures {
     }
 
     /**
-     * Decodes a signature as it travels: standard base64 (RFC 4648 §4) with padding, nothing
-     * skipped. Malformed base64 is an invalid signature, not a different failure.
+     * Decodes a signature as it travels: standard base64 (RFC 4648 §4) with its padding, no line
+     * breaks, nothing skipped. Malformed base64 is an invalid signature, not a different failure.
      */
     public static byte[] decodeBase64(String signatureBase64) throws InvalidSignatureException {
         // 4 characters per 3 bytes: anything longer than the largest signature is refused undecoded
-        if (signatureBase64 == null || signatureBase64.isEmpty()
+        if (signatureBase64 == null || signatureBase64.isEmpty() || signatureBase64.length() % 4 != 0
                 || signatureBase64.length() > (MAX_SIGNATURE_BYTES + 2) / 3 * 4) {
             throw new InvalidSignatureException();
         }
@@ -145,6 +146,15 @@ public final class Signatures {
         } catch (IllegalArgumentException e) {
             throw new InvalidSignatureException();
         }
+    }
+
+    /**
+     * ECDSA is verified with Bouncy Castle, not SunEC: JDK 17's SunEC refuses valid P-256 signatures
+     * with a short r (Wycheproof tcId 350, 479) and accepts an s whose DER misses its leading zero
+     * (tcId 6). An instance only, never registered with the JVM.
+     */
+    private static final class BouncyCastle {
+        static final java.security.Provider PROVIDER = new org.bouncycastle.jce.provider.BouncyCastleProvider();
     }
 
     private static boolean isP256(ECParameterSpec params) {
