@@ -116,8 +116,11 @@ public final class Signatures {
             if (key instanceof RSAKey rsa && signature.length != (rsa.getModulus().bitLength() + 7) / 8) {
                 throw new InvalidSignatureException(); // PKCS#1: exactly the modulus length
             }
+            // ECDSA is verified with Bouncy Castle, not SunEC: JDK 17's SunEC refuses valid P-256
+            // signatures with a short r (Wycheproof tcId 350, 479) and accepts an s whose DER misses
+            // its leading zero (tcId 6)
             Signature verifier = algorithm.equals(ECDSA_P256_SHA256)
-                    ? Signature.getInstance(algorithm, BouncyCastle.PROVIDER) : Signature.getInstance(algorithm);
+                    ? Signature.getInstance(algorithm, BouncyCastle.provider()) : Signature.getInstance(algorithm);
             verifier.initVerify(key);
             verifier.update(message);
             valid = verifier.verify(signature);
@@ -146,15 +149,6 @@ public final class Signatures {
         } catch (IllegalArgumentException e) {
             throw new InvalidSignatureException();
         }
-    }
-
-    /**
-     * ECDSA is verified with Bouncy Castle, not SunEC: JDK 17's SunEC refuses valid P-256 signatures
-     * with a short r (Wycheproof tcId 350, 479) and accepts an s whose DER misses its leading zero
-     * (tcId 6). An instance only, never registered with the JVM.
-     */
-    private static final class BouncyCastle {
-        static final java.security.Provider PROVIDER = new org.bouncycastle.jce.provider.BouncyCastleProvider();
     }
 
     private static boolean isP256(ECParameterSpec params) {
