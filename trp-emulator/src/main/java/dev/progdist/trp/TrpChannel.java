@@ -3,7 +3,9 @@ package dev.progdist.trp;
 import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.envelope.EnvelopeException;
+import dev.progdist.protocol.envelope.EnvelopeOpener;
 import dev.progdist.protocol.envelope.OpenedEnvelope;
+import dev.progdist.protocol.keys.DeviceKey;
 import dev.progdist.protocol.program.EnvelopeMode;
 import dev.progdist.protocol.program.InstallReceipt;
 import dev.progdist.protocol.program.ProgramStatement;
@@ -60,6 +62,8 @@ public class TrpChannel {
     }
 
     private final TrpIdentityStore identity;
+    /** The TRP's key, reached only through its operations: receipts, envelopes, TLS. */
+    private final DeviceKey key;
     private final InstalledPrograms installed;
     private SecureChannel channel;
     private String errorCode;
@@ -72,6 +76,7 @@ public class TrpChannel {
 
     public TrpChannel(TrpIdentityStore identity, InstalledPrograms installed) {
         this.identity = identity;
+        this.key = identity;
         this.installed = installed;
     }
 
@@ -213,7 +218,7 @@ public class TrpChannel {
         try {
             OpenedEnvelope opened;
             try {
-                opened = identity.openEnvelope(delivery.envelope(), plaintext);
+                opened = EnvelopeOpener.open(delivery.envelope(), key, plaintext);
             } catch (EnvelopeException e) {
                 throw new TrpRefusal(e.reason(), e.getMessage());
             }
@@ -231,7 +236,12 @@ public class TrpChannel {
             installed.install(start.programId(), start.version(), plaintext);
             InstallReceipt receipt = new InstallReceipt(identity.deviceId(), start.programId(), start.version(),
                     opened.plaintextSha256Hex(), envelopeSha256, sessionId, start.serverNonce());
-            String signature = Base64.getEncoder().encodeToString(identity.sign(receipt.signedBytes()));
+            String signature;
+            try {
+                signature = Base64.getEncoder().encodeToString(key.sign(receipt.signedBytes()));
+            } catch (GeneralSecurityException e) {
+                throw new TrpRefusal(ChannelCode.TRP_INTERNAL, "the device key cannot sign the receipt");
+            }
             channel.send(new ChannelMessage.Receipt(start.programId(), start.version(), opened.plaintextSha256Hex(),
                     envelopeSha256, start.serverNonce(), signature));
             outcome.put("progdistDelivery", "installed");
@@ -340,7 +350,7 @@ public class TrpChannel {
                 throw new IllegalStateException("no X.509 trust manager for the distribution CA");
             }
             SSLContext context = SSLContext.getInstance("TLSv1.3");
-            context.init(identity.keyManagers().getKeyManagers(), new TrustManager[] {new ChannelServerTrust(pkix)},
+            context.init(key.tlsKeyManagers(), new TrustManager[] {new ChannelServerTrust(pkix)},
                     null);
             return context;
         } catch (GeneralSecurityException e) {
