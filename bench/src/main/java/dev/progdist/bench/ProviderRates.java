@@ -1,5 +1,6 @@
 package dev.progdist.bench;
 
+import dev.progdist.protocol.keys.Signatures;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -53,11 +54,11 @@ public final class ProviderRates {
         KeyPairGenerator ecGen = KeyPairGenerator.getInstance("EC");
         ecGen.initialize(new ECGenParameterSpec("secp256r1"));
         KeyPair ec = ecGen.generateKeyPair();
-        Provider sunEc = Signature.getInstance("SHA256withECDSA", "SunEC").getProvider();
+        Provider sunEc = Signature.getInstance(Signatures.ECDSA_P256_SHA256, "SunEC").getProvider();
         Provider bc = new BouncyCastleProvider(); // an instance only, not registered with Security
         for (Provider p : List.of(sunEc, bc)) {
-            rates.add(signRate("ECDSA P-256 SHA-256 sign", Signature.getInstance("SHA256withECDSA", p), ec));
-            rates.add(verifyRate("ECDSA P-256 SHA-256 verify", Signature.getInstance("SHA256withECDSA", p), ec));
+            rates.add(signRate("ECDSA P-256 SHA-256 sign", Signature.getInstance(Signatures.ECDSA_P256_SHA256, p), ec));
+            rates.add(verifyRate("ECDSA P-256 SHA-256 verify", Signature.getInstance(Signatures.ECDSA_P256_SHA256, p), ec));
         }
 
         KeyPairGenerator xGen = KeyPairGenerator.getInstance("X25519");
@@ -131,7 +132,7 @@ public final class ProviderRates {
     /** Which provider the JDK (and so JSSE, which asks by algorithm name) gets for each algorithm TLS 1.3 uses here. */
     public static Map<String, String> defaultProviders() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("Signature SHA256withECDSA", name(() -> Signature.getInstance("SHA256withECDSA").getProvider()));
+        m.put("Signature " + Signatures.ECDSA_P256_SHA256, name(() -> Signature.getInstance(Signatures.ECDSA_P256_SHA256).getProvider()));
         m.put("Signature RSASSA-PSS", name(() -> Signature.getInstance("RSASSA-PSS").getProvider()));
         m.put("KeyAgreement XDH (x25519)", name(() -> KeyAgreement.getInstance("XDH").getProvider()));
         m.put("KeyAgreement ECDH (secp256r1)", name(() -> KeyAgreement.getInstance("ECDH").getProvider()));

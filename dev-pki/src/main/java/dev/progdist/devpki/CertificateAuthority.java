@@ -1,6 +1,7 @@
 package dev.progdist.devpki;
 
 import dev.progdist.protocol.keys.PkiException;
+import dev.progdist.protocol.keys.Signatures;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -44,7 +45,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * A certificate authority: a CA private key with its certificate, issuing X.509 v3 certificates.
  *
  * <p>Guarantees for every certificate it issues: a random positive 128-bit serial; signature
- * {@code SHA256withECDSA} for an EC CA key, {@code SHA256withRSA} for an RSA CA key; Subject and
+ * ECDSA with SHA-256 for an EC CA key, PKCS#1 v1.5 with SHA-256 for an RSA CA key ({@link Signatures}); Subject and
  * Authority Key Identifiers; critical BasicConstraints and KeyUsage; the certificate is verified
  * against the CA key before it is returned. The constructor refuses a key that does not match
  * the certificate or a certificate that is not a CA. All failures throw {@link PkiException}.
@@ -183,16 +184,12 @@ public final class CertificateAuthority {
         }
     }
 
-    /** {@code SHA256withECDSA} or {@code SHA256withRSA}, by the key's algorithm. */
+    /** The CA key's signature algorithm, as {@link Signatures} chooses it. */
     static String signatureAlgorithm(PrivateKey key) {
-        switch (key.getAlgorithm()) {
-            case "EC":
-            case "ECDSA":
-                return "SHA256withECDSA";
-            case "RSA":
-                return "SHA256withRSA";
-            default:
-                throw new PkiException("unsupported CA key algorithm " + key.getAlgorithm());
+        try {
+            return Signatures.algorithmFor(key);
+        } catch (IllegalArgumentException e) {
+            throw new PkiException("unsupported CA key algorithm " + key.getAlgorithm());
         }
     }
 

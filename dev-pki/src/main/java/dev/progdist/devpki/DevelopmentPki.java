@@ -8,6 +8,7 @@ import dev.progdist.protocol.keys.KeyStores;
 import dev.progdist.protocol.keys.Pem;
 import dev.progdist.protocol.keys.PkiException;
 import dev.progdist.protocol.keys.SecretSource;
+import dev.progdist.protocol.keys.Signatures;
 import dev.progdist.protocol.program.ProgramStatement;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -585,7 +586,7 @@ public final class DevelopmentPki {
      * Signs {@code statement} with the publisher key of {@code home} ({@code pki/publisher.p12},
      * alias {@value #PUBLISHER_ALIAS}, password from {@link SecretSource} name
      * {@value #PUBLISHER_PASSWORD}): the signature {@code program publish} uploads, base64 DER
-     * ({@link ProgramStatement#SIGNATURE_ALGORITHM}). The key is unwrapped for this one signature.
+     * (algorithm by the key, {@link Signatures}). The key is unwrapped for this one signature.
      *
      * @throws PkiException if the key store or key cannot be read or used
      */
@@ -597,11 +598,8 @@ public final class DevelopmentPki {
             if (!(key instanceof PrivateKey privateKey)) {
                 throw new PkiException("no publisher key '" + PUBLISHER_ALIAS + "' in " + store);
             }
-            java.security.Signature signature = java.security.Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-            signature.initSign(privateKey);
-            signature.update(statement.signedBytes());
-            return java.util.Base64.getEncoder().encodeToString(signature.sign());
-        } catch (GeneralSecurityException e) {
+            return java.util.Base64.getEncoder().encodeToString(Signatures.sign(privateKey, statement.signedBytes()));
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new PkiException("cannot sign with the publisher key: " + e.getMessage(), e);
         } finally {
             java.util.Arrays.fill(password, '\0');

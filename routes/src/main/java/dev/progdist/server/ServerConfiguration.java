@@ -30,6 +30,7 @@ import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.program.Entitlements;
 import dev.progdist.processors.program.ProgramAdministration;
 import dev.progdist.processors.program.ProgramCatalog;
+import dev.progdist.processors.program.PublishSignatureCheck;
 import dev.progdist.processors.store.AuditLog;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
@@ -44,7 +45,6 @@ import dev.progdist.settings.AppSettings;
 import jakarta.jms.ConnectionFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -70,8 +70,8 @@ import org.springframework.jms.connection.CachingConnectionFactory;
  * {@code userAuthentication}, {@code userAdministration}, {@code problemResponder}, {@code serverHealth}, {@code clock};
  * second path: {@code deviceRegistry}, {@code channelLog}, {@code innerChannel}, {@code processorAuthentication},
  * {@code deviceAdministration}; programs: {@code blobStore}, {@code programCatalog}, {@code entitlements},
- * {@code deliveryLedger}, {@code programAdministration} and {@code publisherPublicKey} (the key of
- * {@code pki/publisher.crt}, for the {@code crypto:verify} steps of publishing and delivery); delivery
+ * {@code deliveryLedger}, {@code programAdministration}, {@code publishSignatureCheck} (publishing's
+ * check of the publisher signature); delivery
  * stages (camel/delivery/, in order): {@code programRequest}, {@code entitlementCheck}, {@code versionResolution},
  * {@code publisherSignatureCheck}, {@code keyWrapping}, {@code programEncryption}, {@code deliveryTransmitter},
  * {@code receiptVerification}, and {@code deliveryFailures}; the second path's {@code certificateValidation}.
@@ -154,7 +154,7 @@ public class ServerConfiguration implements CamelConfiguration {
         ProgramCatalog catalog = new ProgramCatalog(database, blobs, clock);
         Entitlements entitlements = new Entitlements(database, clock);
         DeliveryLedger ledger = new DeliveryLedger(database, clock);
-        context.getRegistry().bind("publisherPublicKey", PublicKey.class, publisher.getPublicKey());
+        bind(context, "publishSignatureCheck", new PublishSignatureCheck(publisher));
         bind(context, "blobStore", blobs);
         bind(context, "programCatalog", catalog);
         bind(context, "entitlements", entitlements);

@@ -480,10 +480,8 @@ class ProgramCatalogRouteTest extends RouteTestCase {
     }
 
     static String sign(PrivateKey key, ProgramStatement statement) throws Exception {
-        Signature s = Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-        s.initSign(key);
-        s.update(statement.signedBytes());
-        return Base64.getEncoder().encodeToString(s.sign());
+        return Base64.getEncoder().encodeToString(
+                dev.progdist.protocol.keys.Signatures.sign(key, statement.signedBytes()));
     }
 
     private static byte[] randomBytes(int n) {

@@ -303,10 +303,7 @@ class TrpDeliveryChecksTest {
     }
 
     private static byte[] sign(PrivateKey key, ProgramStatement statement) throws Exception {
-        Signature s = Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-        s.initSign(key);
-        s.update(statement.signedBytes());
-        return s.sign();
+        return dev.progdist.protocol.keys.Signatures.sign(key, statement.signedBytes());
     }
 
     static String sha256(byte[] data) {

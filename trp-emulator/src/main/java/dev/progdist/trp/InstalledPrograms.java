@@ -2,6 +2,7 @@ package dev.progdist.trp;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.progdist.protocol.Home;
+import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.json.Json;
 import dev.progdist.protocol.program.ProgramVersions;
 import dev.progdist.protocol.wire.TrpStatus.InstalledProgram;
@@ -73,7 +74,7 @@ public final class InstalledPrograms {
     public synchronized void requireNewer(String programId, String version) {
         Optional<String> current = installedVersion(programId);
         if (current.isPresent() && ProgramVersions.compare(version, current.get()) <= 0) {
-            throw new TrpRefusal("rollback-refused", "version " + version + " of " + programId
+            throw new TrpRefusal(ChannelCode.ROLLBACK_REFUSED, "version " + version + " of " + programId
                     + " is not newer than the installed version " + current.get());
         }
     }
@@ -110,7 +111,7 @@ public final class InstalledPrograms {
             move(tmp, manifest);
             syncDirectory(dir);
         } catch (IOException e) {
-            throw new TrpRefusal("install-failed", "cannot install " + programId + " " + version + ": "
+            throw new TrpRefusal(ChannelCode.INSTALL_FAILED, "cannot install " + programId + " " + version + ": "
                     + e.getClass().getSimpleName(), e);
         }
         // the manifest no longer names the previous version: its bytes can go
@@ -119,7 +120,7 @@ public final class InstalledPrograms {
 
     private Path programPath(String programId, String version) {
         if (!ProgramVersions.isProgramId(programId) || !ProgramVersions.isVersion(version)) {
-            throw new TrpRefusal("invalid-program", "invalid program ID or version");
+            throw new IllegalArgumentException("invalid program ID or version"); // the callers validated both
         }
         return dir.resolve("programs").resolve(programId).resolve(version + ".bin");
     }

@@ -1,7 +1,11 @@
 package dev.progdist.trp;
 
+import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.keys.CertificateProfile;
+import dev.progdist.protocol.keys.InvalidSignatureException;
+import dev.progdist.protocol.keys.Signatures;
 import dev.progdist.protocol.program.ProgramStatement;
+import dev.progdist.protocol.program.PublisherSignatureVerifier;
 import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertPathValidator;
@@ -48,20 +52,26 @@ final class PublisherSignatureCheck {
             X500Name subject = X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
             if (eku == null || !eku.contains(CODE_SIGNING)
                     || !subject.equals(CertificateProfile.name(CertificateProfile.PUBLISHER_SUBJECT))) {
-                throw new TrpRefusal("publisher-certificate-invalid",
+                throw new TrpRefusal(ChannelCode.PUBLISHER_CERTIFICATE_INVALID,
                         "the delivery's publisher certificate is not the progdist publisher's code-signing certificate");
             }
             return cert;
         } catch (GeneralSecurityException | IllegalArgumentException e) {
-            throw new TrpRefusal("publisher-certificate-invalid",
+            throw new TrpRefusal(ChannelCode.PUBLISHER_CERTIFICATE_INVALID,
                     "the delivery's publisher certificate does not chain to the distribution CA", e);
         }
     }
 
-    /** Verifies {@code signatureBase64} over {@code statement} with {@code publisher}'s key. */
+    /**
+     * Verifies {@code signatureBase64} over {@code statement} with {@code publisher}'s key, by the
+     * algorithm that key fixes ({@link PublisherSignatureVerifier}).
+     */
     static void verify(X509Certificate publisher, ProgramStatement statement, String signatureBase64) {
-        if (!statement.isSignedBy(publisher.getPublicKey(), signatureBase64)) {
-            throw new TrpRefusal("publisher-signature-invalid",
+        try {
+            PublisherSignatureVerifier.forPublisher(publisher).verify(statement, Signatures.decodeBase64(signatureBase64));
+        } catch (InvalidSignatureException | IllegalArgumentException e) {
+            // IllegalArgumentException: a publisher key that signs with no algorithm progdist knows
+            throw new TrpRefusal(ChannelCode.PUBLISHER_SIGNATURE_INVALID,
                     "the publisher signature does not match the program as decrypted");
         }
     }

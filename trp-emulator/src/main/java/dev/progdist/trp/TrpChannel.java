@@ -1,8 +1,11 @@
 package dev.progdist.trp;
 
+import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.envelope.EnvelopeException;
+import dev.progdist.protocol.envelope.EnvelopeOpener;
 import dev.progdist.protocol.envelope.OpenedEnvelope;
+import dev.progdist.protocol.keys.DeviceKey;
 import dev.progdist.protocol.program.EnvelopeMode;
 import dev.progdist.protocol.program.InstallReceipt;
 import dev.progdist.protocol.program.ProgramStatement;
@@ -59,6 +62,8 @@ public class TrpChannel {
     }
 
     private final TrpIdentityStore identity;
+    /** The TRP's key, reached only through its operations: receipts, envelopes, TLS. */
+    private final DeviceKey key;
     private final InstalledPrograms installed;
     private SecureChannel channel;
     private String errorCode;
@@ -71,6 +76,7 @@ public class TrpChannel {
 
     public TrpChannel(TrpIdentityStore identity, InstalledPrograms installed) {
         this.identity = identity;
+        this.key = identity;
         this.installed = installed;
     }
 
@@ -101,10 +107,10 @@ public class TrpChannel {
         try {
             converse(channel.receive(records));
         } catch (TrpRefusal r) {
-            refuse(r.code(), r.getMessage());
+            refuse(r.reason(), r.getMessage());
         } catch (RuntimeException e) {
             // whatever went wrong, this channel is over; the report says why
-            refuse("trp-internal", e.getClass().getSimpleName());
+            refuse(ChannelCode.TRP_INTERNAL, e.getClass().getSimpleName());
         }
         if (channel.tls().state() != TlsEndpoint.State.OPEN) {
             discardDelivery();
@@ -135,7 +141,7 @@ public class TrpChannel {
     private void handle(ChannelMessage m) {
         if (m instanceof ChannelMessage.HelloAck ack && !bound) {
             if (!ack.deviceId().equals(identity.deviceId())) {
-                throw new TrpRefusal("protocol-violation", "HelloAck names another device");
+                throw new TrpRefusal(ChannelCode.PROTOCOL_VIOLATION, "HelloAck names another device");
             }
             bound = true;
             sessionId = ack.sessionId();
@@ -169,7 +175,7 @@ public class TrpChannel {
             }
             channel.tls().close();
         } else {
-            throw new TrpRefusal("protocol-violation", "unexpected " + m.type().label() + " from the server");
+            throw new TrpRefusal(ChannelCode.PROTOCOL_VIOLATION, "unexpected " + m.type().label() + " from the server");
         }
     }
 
@@ -180,7 +186,7 @@ public class TrpChannel {
         if (!start.programId().equals(fetch.programId())
                 || (!fetch.version().isEmpty() && !start.version().equals(fetch.version()))
                 || (!fetch.mode().isEmpty() && !start.mode().equals(fetch.mode()))) {
-            throw new TrpRefusal("delivery-mismatch", "the server offers " + start.programId() + " "
+            throw new TrpRefusal(ChannelCode.DELIVERY_MISMATCH, "the server offers " + start.programId() + " "
                     + start.version() + " (" + start.mode() + "), not what was asked for");
         }
         installed.requireNewer(start.programId(), start.version());
@@ -197,10 +203,10 @@ public class TrpChannel {
         try {
             usable = Files.getFileStore(installed.stagingDir()).getUsableSpace();
         } catch (IOException e) {
-            throw new TrpRefusal("storage-failed", "cannot read the free space of the TRP's store");
+            throw new TrpRefusal(ChannelCode.STORAGE_FAILED, "cannot read the free space of the TRP's store");
         }
         if (needed > usable) {
-            throw new TrpRefusal("storage-full", "the delivery needs " + needed + " bytes of staging space, "
+            throw new TrpRefusal(ChannelCode.STORAGE_FULL, "the delivery needs " + needed + " bytes of staging space, "
                     + usable + " are free");
         }
     }
@@ -212,16 +218,16 @@ public class TrpChannel {
         try {
             OpenedEnvelope opened;
             try {
-                opened = identity.openEnvelope(delivery.envelope(), plaintext);
+                opened = EnvelopeOpener.open(delivery.envelope(), key, plaintext);
             } catch (EnvelopeException e) {
-                throw new TrpRefusal(e.code(), e.getMessage());
+                throw new TrpRefusal(e.reason(), e.getMessage());
             }
             if (!opened.mode().label().equals(start.mode())) {
-                throw new TrpRefusal("delivery-mismatch", "the envelope is " + opened.mode().label()
+                throw new TrpRefusal(ChannelCode.DELIVERY_MISMATCH, "the envelope is " + opened.mode().label()
                         + ", not " + start.mode() + " as announced");
             }
             if (opened.size() != start.programSize() || !opened.plaintextSha256Hex().equals(start.programSha256())) {
-                throw new TrpRefusal("program-digest-mismatch", "the decrypted program differs from the one announced");
+                throw new TrpRefusal(ChannelCode.PROGRAM_DIGEST_MISMATCH, "the decrypted program differs from the one announced");
             }
             // the statement is rebuilt from what this TRP decrypted, not from what it was told
             ProgramStatement statement = new ProgramStatement(start.programId(), start.version(),
@@ -230,7 +236,12 @@ public class TrpChannel {
             installed.install(start.programId(), start.version(), plaintext);
             InstallReceipt receipt = new InstallReceipt(identity.deviceId(), start.programId(), start.version(),
                     opened.plaintextSha256Hex(), envelopeSha256, sessionId, start.serverNonce());
-            String signature = Base64.getEncoder().encodeToString(identity.sign(receipt.signedBytes()));
+            String signature;
+            try {
+                signature = Base64.getEncoder().encodeToString(key.sign(receipt.signedBytes()));
+            } catch (GeneralSecurityException e) {
+                throw new TrpRefusal(ChannelCode.TRP_INTERNAL, "the device key cannot sign the receipt");
+            }
             channel.send(new ChannelMessage.Receipt(start.programId(), start.version(), opened.plaintextSha256Hex(),
                     envelopeSha256, start.serverNonce(), signature));
             outcome.put("progdistDelivery", "installed");
@@ -242,7 +253,8 @@ public class TrpChannel {
         }
     }
 
-    private void refuse(String code, String message) {
+    private void refuse(ChannelCode reason, String message) {
+        String code = reason.label();
         errorCode = code;
         errorMessage = message;
         if (outcome.containsKey("progdistProgram") && !"installed".equals(outcome.get("progdistDelivery"))) {
@@ -296,7 +308,7 @@ public class TrpChannel {
         }
         String code = errorCode != null ? errorCode : channel.codecFailure();
         if (code == null && tls.state() == TlsEndpoint.State.FAILED) {
-            code = "tls-failure";
+            code = ChannelCode.TLS_FAILURE.label();
         }
         if (code != null) {
             r.put("progdistChannelCode", code);
@@ -338,7 +350,7 @@ public class TrpChannel {
                 throw new IllegalStateException("no X.509 trust manager for the distribution CA");
             }
             SSLContext context = SSLContext.getInstance("TLSv1.3");
-            context.init(identity.keyManagers().getKeyManagers(), new TrustManager[] {new ChannelServerTrust(pkix)},
+            context.init(key.tlsKeyManagers(), new TrustManager[] {new ChannelServerTrust(pkix)},
                     null);
             return context;
         } catch (GeneralSecurityException e) {

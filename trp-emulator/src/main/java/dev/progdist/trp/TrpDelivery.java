@@ -1,5 +1,6 @@
 package dev.progdist.trp;
 
+import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.channel.ChannelMessage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,7 +61,7 @@ final class TrpDelivery implements AutoCloseable {
     void append(ByteBuffer data) {
         int n = data.remaining();
         if (received + n > start.envelopeSize()) {
-            throw new TrpRefusal("envelope-size-mismatch", "the server sent more envelope bytes than it announced");
+            throw new TrpRefusal(ChannelCode.ENVELOPE_SIZE_MISMATCH, "the server sent more envelope bytes than it announced");
         }
         digest.update(data.duplicate());
         try {
@@ -68,7 +69,7 @@ final class TrpDelivery implements AutoCloseable {
                 out.write(data);
             }
         } catch (IOException e) {
-            throw new TrpRefusal("storage-failed", "cannot stage the envelope: " + e.getClass().getSimpleName(), e);
+            throw new TrpRefusal(ChannelCode.STORAGE_FAILED, "cannot stage the envelope: " + e.getClass().getSimpleName(), e);
         }
         received += n;
     }
@@ -78,15 +79,15 @@ final class TrpDelivery implements AutoCloseable {
         try {
             out.close();
         } catch (IOException e) {
-            throw new TrpRefusal("storage-failed", "cannot stage the envelope", e);
+            throw new TrpRefusal(ChannelCode.STORAGE_FAILED, "cannot stage the envelope", e);
         }
         if (received != start.envelopeSize()) {
-            throw new TrpRefusal("envelope-size-mismatch", "the envelope is " + received + " bytes, not the "
+            throw new TrpRefusal(ChannelCode.ENVELOPE_SIZE_MISMATCH, "the envelope is " + received + " bytes, not the "
                     + start.envelopeSize() + " announced");
         }
         String actual = HexFormat.of().formatHex(digest.digest());
         if (!MessageDigest.isEqual(actual.getBytes(), announcedSha256.getBytes())) {
-            throw new TrpRefusal("envelope-digest-mismatch", "the envelope's SHA-256 differs from the one announced");
+            throw new TrpRefusal(ChannelCode.ENVELOPE_DIGEST_MISMATCH, "the envelope's SHA-256 differs from the one announced");
         }
         return actual;
     }

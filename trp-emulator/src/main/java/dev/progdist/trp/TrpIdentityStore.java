@@ -2,12 +2,17 @@ package dev.progdist.trp;
 
 import dev.progdist.protocol.DeviceId;
 import dev.progdist.protocol.Home;
+import dev.progdist.protocol.envelope.EnvelopeException;
+import dev.progdist.protocol.envelope.EnvelopeOpener;
+import dev.progdist.protocol.envelope.OpenedEnvelope;
 import dev.progdist.protocol.keys.CertificateProfile;
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
+import dev.progdist.protocol.keys.DeviceKey;
 import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.keys.KeyStores;
 import dev.progdist.protocol.keys.PkiException;
 import dev.progdist.protocol.keys.SecretSource;
+import dev.progdist.protocol.keys.Signatures;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,15 +25,16 @@ import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -51,11 +57,18 @@ import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
  * {@code [device certificate, manufacturer CA]} and records the distribution CA as the TRP's
  * trust anchor. Until then the store is <em>pending</em> and the identity cannot be used.
  *
+ * <p>The store is the TRP's {@link DeviceKey}: receipt signing, envelope opening and the TLS client
+ * end reach the key only through that interface, so a chip or an HSM could stand where this
+ * software store stands.
+ *
  * <p>Guarantees: the private key is never returned by any method and never written anywhere but
- * the (encrypted, owner-only) store; it is used only through {@link #sign} and
- * {@link #keyManagers()}. Every failure throws {@link PkiException}.
+ * the (encrypted, owner-only) store; it is used only through the {@link DeviceKey} operations
+ * ({@link #sign}, {@link #agree}, {@link #decryptRaw}, {@link #decryptOaepSha256},
+ * {@link #tlsKeyManagers()}). Every failure of the store itself throws {@link PkiException}; the
+ * key operations throw {@link GeneralSecurityException} as {@link DeviceKey} says, except
+ * {@link #sign}, which throws {@link PkiException} as it always has.
  */
-public final class TrpIdentityStore {
+public final class TrpIdentityStore implements DeviceKey {
 
     public static final String STORE_FILE = "trp.p12";
     /** Alias of the TRP's identity key entry. */
@@ -240,16 +253,19 @@ public final class TrpIdentityStore {
     }
 
     /** The key type of the identity key (known even while pending). */
+    @Override
     public KeyType keyType() {
         return KeyType.of(((X509Certificate) chainUnchecked()[0]).getPublicKey());
     }
 
     /** The device certificate; fails while pending. */
+    @Override
     public X509Certificate certificate() {
         return chain().get(0);
     }
 
     /** {@code [device certificate, manufacturer CA]}; fails while pending. */
+    @Override
     public List<X509Certificate> chain() {
         requireProvisioned();
         List<X509Certificate> chain = new ArrayList<>();
@@ -274,27 +290,45 @@ public final class TrpIdentityStore {
         return Fingerprints.sha256(certificate());
     }
 
-    /** Signs {@code data} with the identity key ({@link KeyType#signatureAlgorithm()}); fails while pending. */
+    /** Signs {@code data} with the identity key (algorithm by {@link Signatures}); fails while pending. */
+    @Override
     public byte[] sign(byte[] data) {
         requireProvisioned();
         try {
-            Signature signature = Signature.getInstance(keyType().signatureAlgorithm());
-            signature.initSign(privateKey());
-            signature.update(data);
-            return signature.sign();
-        } catch (GeneralSecurityException e) {
+            return Signatures.sign(privateKey(), data);
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new PkiException("device " + deviceId + " cannot sign", e);
         }
     }
 
+    @Override
+    public byte[] agree(ECPublicKey peer) throws GeneralSecurityException {
+        return unsealed().agree(peer);
+    }
+
+    @Override
+    public byte[] decryptRaw(byte[] ciphertext) throws GeneralSecurityException {
+        return unsealed().decryptRaw(ciphertext);
+    }
+
+    @Override
+    public byte[] decryptOaepSha256(byte[] ciphertext) throws GeneralSecurityException {
+        return unsealed().decryptOaepSha256(ciphertext);
+    }
+
     /**
-     * Opens a program envelope sealed for this TRP. The private key is used here, inside the TRP,
-     * and handed nowhere else; the plaintext goes to {@code plaintextOut} (deleted on failure).
+     * Opens a program envelope sealed for this TRP, with this store as the {@link DeviceKey}; the
+     * plaintext goes to {@code plaintextOut} (deleted on failure). Fails while pending.
      */
-    public dev.progdist.protocol.envelope.OpenedEnvelope openEnvelope(Path envelope, Path plaintextOut)
-            throws dev.progdist.protocol.envelope.EnvelopeException {
+    public OpenedEnvelope openEnvelope(Path envelope, Path plaintextOut) throws EnvelopeException {
         requireProvisioned();
-        return dev.progdist.protocol.envelope.EnvelopeOpener.open(envelope, privateKey(), certificate(), plaintextOut);
+        return EnvelopeOpener.open(envelope, this, plaintextOut);
+    }
+
+    /** {@link #keyManagers()}' key managers: the TLS client end's view of this key. */
+    @Override
+    public KeyManager[] tlsKeyManagers() {
+        return keyManagers().getKeyManagers();
     }
 
     /**
@@ -332,6 +366,12 @@ public final class TrpIdentityStore {
         if (!isProvisioned()) {
             throw new PkiException("device " + deviceId + " has no certificate installed yet");
         }
+    }
+
+    /** The key unsealed for one operation, inside this class only; fails while pending. */
+    private DeviceKey unsealed() {
+        requireProvisioned();
+        return DeviceKey.inMemory(privateKey(), chain());
     }
 
     private PrivateKey privateKey() {
@@ -375,9 +415,9 @@ public final class TrpIdentityStore {
 
     private static ContentSigner signer(KeyType type, PrivateKey key) {
         try {
-            return new JcaContentSignerBuilder(type.signatureAlgorithm()).setProvider(BC).build(key);
-        } catch (OperatorCreationException e) {
-            throw new PkiException("cannot create a " + type.signatureAlgorithm() + " signer", e);
+            return new JcaContentSignerBuilder(Signatures.algorithmFor(key)).setProvider(BC).build(key);
+        } catch (OperatorCreationException | IllegalArgumentException e) {
+            throw new PkiException("cannot create a " + type + " signer", e);
         }
     }
 }

@@ -32,8 +32,8 @@ import org.apache.camel.Message;
  *       refuses a published version early, keeps the request body stream in
  *       {@value #CONTENT} and makes the statement bytes the body and the publisher signature the
  *       {@value #SIGNATURE_HEADER} header;</li>
- *   <li>the route: {@code crypto:verify} with the publisher's public key (a failure is answered by
- *       {@link #refuseSignature});</li>
+ *   <li>the route: {@link PublishSignatureCheck} with the publisher certificate's key (a failure is
+ *       answered by {@link #refuseSignature});</li>
  *   <li>{@link #completePublish}: streams the body into the blob store, refuses bytes that are not
  *       the signed ones, records the version and answers 201.</li>
  * </ol>
@@ -48,7 +48,7 @@ public class ProgramAdministration {
     public static final String SHA256_HEADER = "Progdist-Program-Sha256";
     public static final String SIGNATURE_HEADER_IN = "Progdist-Publisher-Signature";
     public static final String DEFAULT_MODE_HEADER = "Progdist-Default-Mode";
-    /** The header camel-crypto's verify step reads the signature from (base64). */
+    /** The header the signature check reads the signature from (base64; camel-crypto's name). */
     public static final String SIGNATURE_HEADER = "CamelDigitalSignature";
 
     /** Exchange property: the request body stream, kept while the body is the statement. */

@@ -1,13 +1,13 @@
 package dev.progdist.protocol.envelope;
 
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
+import dev.progdist.protocol.keys.DeviceKey;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -31,6 +31,7 @@ import org.bouncycastle.asn1.cms.OriginatorPublicKey;
 import org.bouncycastle.asn1.cms.RecipientEncryptedKey;
 import org.bouncycastle.asn1.cms.RecipientIdentifier;
 import org.bouncycastle.asn1.cms.RecipientInfo;
+import org.bouncycastle.asn1.cms.ecc.ECCCMSSharedInfo;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.RSAESOAEPparams;
@@ -39,17 +40,21 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cms.CMSAlgorithm;
 import org.bouncycastle.cms.CMSException;
-import org.bouncycastle.cms.RecipientOperator;
-import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyAgreeRecipientInfoGenerator;
-import org.bouncycastle.cms.jcajce.JceKeyTransRecipient;
 import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
+import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.engines.AESEngine;
+import org.bouncycastle.crypto.engines.RFC3394WrapEngine;
+import org.bouncycastle.crypto.generators.KDF2BytesGenerator;
+import org.bouncycastle.crypto.params.KDFParameters;
+import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.operator.jcajce.JceAsymmetricKeyWrapper;
 import org.bouncycastle.operator.jcajce.JceGenericKey;
+import org.bouncycastle.util.Pack;
 
 /**
  * The wrapped format: a DER {@code ContentInfo} holding CMS {@code AuthEnvelopedData} (RFC 5083)
@@ -175,8 +180,9 @@ final class CmsFormat {
      * Every non-cryptographic field must be exactly what the sealer writes, so that no byte of
      * the recipient part can change without the opening failing.
      */
-    static byte[] unwrapContentKey(byte[] recipientInfosTlv, KeyType type, PrivateKey key, X509Certificate own,
+    static byte[] unwrapContentKey(byte[] recipientInfosTlv, KeyType type, DeviceKey key,
             AlgorithmIdentifier contentAlgorithm) throws EnvelopeException {
+        X509Certificate own = key.certificate();
         ASN1Set set;
         try {
             set = ASN1Set.getInstance(ASN1Primitive.fromByteArray(recipientInfosTlv));
@@ -194,7 +200,7 @@ final class CmsFormat {
                 if (info instanceof KeyTransRecipientInfo ktri) {
                     if (type == KeyType.RSA_3072 && addressedTo(ktri.getRecipientIdentifier(), ownIssuerAndSerial,
                             ownKeyId)) {
-                        return unwrapKeyTrans(ktri, key, contentAlgorithm);
+                        return unwrapKeyTrans(ktri, key);
                     }
                 } else if (info instanceof KeyAgreeRecipientInfo kari) {
                     if (type == KeyType.EC_P256) {
@@ -202,7 +208,7 @@ final class CmsFormat {
                         for (ASN1Encodable k : keys) {
                             RecipientEncryptedKey rek = RecipientEncryptedKey.getInstance(k);
                             if (addressedTo(rek.getIdentifier(), ownIssuerAndSerial, ownKeyId)) {
-                                return unwrapKeyAgree(kari, rek, key, own, contentAlgorithm);
+                                return unwrapKeyAgree(kari, rek, key);
                             }
                         }
                     }
@@ -214,8 +220,7 @@ final class CmsFormat {
         throw EnvelopeException.wrongRecipient();
     }
 
-    private static byte[] unwrapKeyTrans(KeyTransRecipientInfo ktri, PrivateKey key,
-            AlgorithmIdentifier contentAlgorithm) throws EnvelopeException {
+    private static byte[] unwrapKeyTrans(KeyTransRecipientInfo ktri, DeviceKey key) throws EnvelopeException {
         int expectedVersion = ktri.getRecipientIdentifier().isTagged() ? 2 : 0;
         if (ktri.getVersion().intValueExact() != expectedVersion
                 || !ktri.getKeyEncryptionAlgorithm().equals(OAEP_SHA256)) {
@@ -223,15 +228,14 @@ final class CmsFormat {
             throw EnvelopeException.malformed();
         }
         try {
-            return checkedKey(new KeyTransUnwrapper(key).unwrap(ktri.getKeyEncryptionAlgorithm(), contentAlgorithm,
-                    ktri.getEncryptedKey().getOctets()));
-        } catch (CMSException | RuntimeException e) {
+            return checkedKey(key.decryptOaepSha256(ktri.getEncryptedKey().getOctets()));
+        } catch (GeneralSecurityException | RuntimeException e) {
             throw EnvelopeException.unwrapFailed();
         }
     }
 
-    private static byte[] unwrapKeyAgree(KeyAgreeRecipientInfo kari, RecipientEncryptedKey rek, PrivateKey key,
-            X509Certificate own, AlgorithmIdentifier contentAlgorithm) throws EnvelopeException {
+    private static byte[] unwrapKeyAgree(KeyAgreeRecipientInfo kari, RecipientEncryptedKey rek, DeviceKey key)
+            throws EnvelopeException {
         OriginatorPublicKey originator = kari.getOriginator().getOriginatorKey();
         if (kari.getVersion().intValueExact() != 3 || originator == null
                 || !originator.getAlgorithm().equals(EC_ORIGINATOR_ALGORITHM)
@@ -239,15 +243,27 @@ final class CmsFormat {
                 || !kari.getKeyEncryptionAlgorithm().equals(ECDH_SHA256KDF_AES256_WRAP)) {
             throw EnvelopeException.malformed();
         }
-        SubjectPublicKeyInfo ownKey = SubjectPublicKeyInfo.getInstance(own.getPublicKey().getEncoded());
-        // RFC 5753: the originator key is on the recipient's curve; take the curve from our own certificate
-        SubjectPublicKeyInfo sender = new SubjectPublicKeyInfo(ownKey.getAlgorithm(),
-                originator.getPublicKey().getOctets());
+        byte[] z = null;
+        byte[] kek = null;
         try {
-            return checkedKey(new KeyAgreeUnwrapper(key).unwrap(kari.getKeyEncryptionAlgorithm(), contentAlgorithm,
-                    sender, rek.getEncryptedKey().getOctets()));
-        } catch (CMSException | RuntimeException e) {
+            // RFC 5753 §3.1.2: Z = ECDH(recipient, originator), on the recipient's curve (P-256);
+            // KEK = X9.63 KDF with SHA-256 over Z and the DER ECC-CMS-SharedInfo; then AES key unwrap
+            z = key.agree(P256.publicKey(originator.getPublicKey().getOctets()));
+            AlgorithmIdentifier wrap = AlgorithmIdentifier.getInstance(kari.getKeyEncryptionAlgorithm().getParameters());
+            byte[] sharedInfo = new ECCCMSSharedInfo(wrap, null, Pack.intToBigEndian(Envelopes.KEY_BYTES * 8))
+                    .getEncoded(ASN1Encoding.DER);
+            KDF2BytesGenerator kdf = new KDF2BytesGenerator(new SHA256Digest());
+            kdf.init(new KDFParameters(z, sharedInfo));
+            kek = new byte[Envelopes.KEY_BYTES];
+            kdf.generateBytes(kek, 0, kek.length);
+            RFC3394WrapEngine unwrap = new RFC3394WrapEngine(AESEngine.newInstance());
+            unwrap.init(false, new KeyParameter(kek));
+            byte[] encryptedKey = rek.getEncryptedKey().getOctets();
+            return checkedKey(unwrap.unwrap(encryptedKey, 0, encryptedKey.length));
+        } catch (GeneralSecurityException | InvalidCipherTextException | IOException | RuntimeException e) {
             throw EnvelopeException.unwrapFailed();
+        } finally {
+            Envelopes.wipe(z, kek);
         }
     }
 
@@ -295,45 +311,6 @@ final class CmsFormat {
                     .getKeyIdentifier();
         } catch (RuntimeException e) {
             return null;
-        }
-    }
-
-    /** Bouncy Castle's RSA-OAEP unwrap; content decryption is streamed elsewhere, so no operator. */
-    private static final class KeyTransUnwrapper extends JceKeyTransRecipient {
-        KeyTransUnwrapper(PrivateKey key) {
-            super(key);
-            setProvider(Bc.provider());
-        }
-
-        byte[] unwrap(AlgorithmIdentifier keyEncryption, AlgorithmIdentifier content, byte[] encryptedKey)
-                throws CMSException {
-            return extractSecretKey(keyEncryption, content, encryptedKey).getEncoded();
-        }
-
-        @Override
-        public RecipientOperator getRecipientOperator(AlgorithmIdentifier keyEncryption, AlgorithmIdentifier content,
-                byte[] encryptedKey) throws CMSException {
-            throw new CMSException("not used: EnvelopeOpener streams the content itself");
-        }
-    }
-
-    /** Bouncy Castle's ECDH + X9.63 KDF + AES key unwrap; no operator, as above. */
-    private static final class KeyAgreeUnwrapper extends JceKeyAgreeRecipient {
-        KeyAgreeUnwrapper(PrivateKey key) {
-            super(key);
-            setProvider(Bc.provider());
-        }
-
-        byte[] unwrap(AlgorithmIdentifier keyEncryption, AlgorithmIdentifier content, SubjectPublicKeyInfo sender,
-                byte[] encryptedKey) throws CMSException {
-            return extractSecretKey(keyEncryption, content, sender, null, encryptedKey).getEncoded();
-        }
-
-        @Override
-        public RecipientOperator getRecipientOperator(AlgorithmIdentifier keyEncryption, AlgorithmIdentifier content,
-                SubjectPublicKeyInfo sender, ASN1OctetString userKeyingMaterial, byte[] encryptedKey)
-                throws CMSException {
-            throw new CMSException("not used: EnvelopeOpener streams the content itself");
         }
     }
 }

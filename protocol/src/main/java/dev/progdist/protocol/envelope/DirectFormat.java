@@ -1,31 +1,25 @@
 package dev.progdist.protocol.envelope;
 
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
-import java.io.IOException;
-import java.math.BigInteger;
+import dev.progdist.protocol.keys.DeviceKey;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.PrivateKey;
+import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
 import org.bouncycastle.crypto.SecretWithEncapsulation;
 import org.bouncycastle.crypto.digests.SHA256Digest;
-import org.bouncycastle.crypto.engines.RSABlindedEngine;
 import org.bouncycastle.crypto.generators.HKDFBytesGenerator;
 import org.bouncycastle.crypto.generators.KDF2BytesGenerator;
 import org.bouncycastle.crypto.hpke.HPKE;
-import org.bouncycastle.crypto.hpke.HPKEContext;
 import org.bouncycastle.crypto.hpke.HPKEContextWithEncapsulation;
 import org.bouncycastle.crypto.kems.RSAKEMGenerator;
 import org.bouncycastle.crypto.params.HKDFParameters;
 import org.bouncycastle.crypto.params.KDFParameters;
-import org.bouncycastle.crypto.params.ParametersWithRandom;
 import org.bouncycastle.crypto.params.RSAKeyParameters;
-import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.util.BigIntegers;
 
 /**
@@ -153,47 +147,37 @@ final class DirectFormat {
 
     // ---- recipient ----------------------------------------------------------------------
 
-    /** Recovers the payload key and base nonce; {@code envelope-unwrap-failed} if the key cannot. */
-    static PayloadKeys decapsulate(KeyType type, PrivateKey key, PublicKey own, byte[] prefix, byte[] enc)
+    /**
+     * Recovers the payload key and base nonce with the device key's own operation (ECDH for
+     * DHKEM(P-256), the raw RSA decryption for RSA-KEM); {@code envelope-unwrap-failed} if the key
+     * cannot.
+     */
+    static PayloadKeys decapsulate(DeviceKey key, KeyType type, byte[] prefix, byte[] enc)
             throws EnvelopeException {
         if (type == KeyType.EC_P256) {
-            if (!(key instanceof ECPrivateKey)) {
-                throw EnvelopeException.unsupportedKey();
-            }
-            byte[] sk = BigIntegers.asUnsignedByteArray(32, ((ECPrivateKey) key).getS());
+            byte[] dh = null;
             try {
-                HPKE hpke = hpke();
-                AsymmetricCipherKeyPair recipient = hpke.deserializePrivateKey(sk,
-                        uncompressedPoint((ECPublicKey) own));
-                HPKEContext ctx = hpke.setupBaseR(enc, recipient, hpkeInfo(prefix));
-                return new PayloadKeys(ctx.export(EXPORT_KEY, Envelopes.KEY_BYTES),
-                        ctx.export(EXPORT_NONCE, Envelopes.NONCE_BYTES), enc);
-            } catch (RuntimeException e) {
-                // enc is not a valid point, or the shared secret is the point at infinity
+                // RFC 9180 §4.1 Decap: dh = DH(skR, pkE), kem_context = enc || pkRm
+                dh = key.agree(p256Point(enc));
+                byte[] kemContext = concat(enc, uncompressedPoint((ECPublicKey) key.certificate().getPublicKey()));
+                byte[] sharedSecret = Hpke.extractAndExpand(dh, kemContext);
+                try (Hpke.Exporter exporter = Hpke.baseExporter(sharedSecret, hpkeInfo(prefix))) {
+                    return new PayloadKeys(exporter.export(EXPORT_KEY, Envelopes.KEY_BYTES),
+                            exporter.export(EXPORT_NONCE, Envelopes.NONCE_BYTES), enc);
+                } finally {
+                    Envelopes.wipe(sharedSecret);
+                }
+            } catch (GeneralSecurityException | RuntimeException e) {
+                // enc is not a valid point, or the key cannot agree
                 throw EnvelopeException.unwrapFailed();
             } finally {
-                Envelopes.wipe(sk);
+                Envelopes.wipe(dh);
             }
         }
-        RSAKeyParameters rsa;
-        try {
-            rsa = (RSAKeyParameters) PrivateKeyFactory.createKey(key.getEncoded());
-        } catch (IOException | RuntimeException e) {
-            throw EnvelopeException.unsupportedKey();
-        }
-        if (!rsa.isPrivate()) {
-            throw EnvelopeException.unsupportedKey();
-        }
-        int modulusBytes = (rsa.getModulus().bitLength() + 7) / 8;
         byte[] z = null;
         try {
-            // RSA-KEM (RFC 5990): Z = I2OSP(c^d mod n, nLen), key = KDF2-SHA256(Z). The blinded engine
-            // keeps the private-key operation constant-pattern; it refuses c >= n.
-            RSABlindedEngine engine = new RSABlindedEngine();
-            engine.init(false, new ParametersWithRandom(rsa, new SecureRandom()));
-            byte[] raw = engine.processBlock(enc, 0, enc.length);
-            z = BigIntegers.asUnsignedByteArray(modulusBytes, new BigInteger(1, raw));
-            Envelopes.wipe(raw);
+            // RSA-KEM (RFC 5990): Z = I2OSP(c^d mod n, nLen), key = KDF2-SHA256(Z)
+            z = key.decryptRaw(enc);
             KDF2BytesGenerator kdf = kdf2();
             kdf.init(new KDFParameters(z, null));
             byte[] secret = new byte[Envelopes.KEY_BYTES];
@@ -203,11 +187,23 @@ final class DirectFormat {
             } finally {
                 Envelopes.wipe(secret);
             }
-        } catch (RuntimeException e) {
+        } catch (GeneralSecurityException | RuntimeException e) {
             throw EnvelopeException.unwrapFailed();
         } finally {
             Envelopes.wipe(z);
         }
+    }
+
+    /** HPKE's DeserializePublicKey: exactly the uncompressed point, on the curve. */
+    private static ECPublicKey p256Point(byte[] enc) throws GeneralSecurityException {
+        if (enc.length != P256_ENC_BYTES || enc[0] != 4) {
+            throw new GeneralSecurityException("not an uncompressed P-256 point");
+        }
+        return P256.publicKey(enc);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        return ByteBuffer.allocate(a.length + b.length).put(a).put(b).array();
     }
 
     // ---- shared -------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package dev.progdist.protocol.envelope;
 
+import dev.progdist.protocol.channel.ChannelCode;
+
 /**
  * The one exception of the envelope package. Every failure carries a stable lower-case
  * {@link #code()} and the constant message of that code, so callers can fail closed with a single
@@ -36,6 +38,19 @@ public final class EnvelopeException extends Exception {
     /** One of the code constants of this class. */
     public String code() {
         return code;
+    }
+
+    /** {@link #code()} as the channel code it is sent as (the labels are the same). */
+    public ChannelCode reason() {
+        return switch (code) {
+            case MALFORMED -> ChannelCode.ENVELOPE_MALFORMED;
+            case WRONG_RECIPIENT -> ChannelCode.ENVELOPE_WRONG_RECIPIENT;
+            case UNWRAP_FAILED -> ChannelCode.ENVELOPE_UNWRAP_FAILED;
+            case AUTHENTICATION_FAILED -> ChannelCode.ENVELOPE_AUTHENTICATION_FAILED;
+            case UNSUPPORTED_KEY -> ChannelCode.ENVELOPE_UNSUPPORTED_KEY;
+            case IO -> ChannelCode.ENVELOPE_IO;
+            default -> throw new IllegalStateException("no channel code for " + code);
+        };
     }
 
     static EnvelopeException malformed() {

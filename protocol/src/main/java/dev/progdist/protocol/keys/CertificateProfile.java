@@ -115,8 +115,8 @@ public final class CertificateProfile {
      * bits (TRPs generate exactly 3072).
      */
     public enum KeyType {
-        EC_P256("ec", "SHA256withECDSA"),
-        RSA_3072("rsa", "SHA256withRSA");
+        EC_P256("ec", Signatures.ECDSA_P256_SHA256),
+        RSA_3072("rsa", Signatures.RSA_PKCS1_SHA256);
 
         /** Human-readable list for error messages. */
         public static final String ACCEPTED = "EC P-256 (named curve) or RSA of 3072 to " + RSA_MAX_BITS + " bits";
@@ -134,7 +134,7 @@ public final class CertificateProfile {
             return cliName;
         }
 
-        /** JCA name of the signature algorithm used with keys of this type. */
+        /** JCA name of the signature algorithm used with keys of this type (chosen by {@link Signatures}). */
         public String signatureAlgorithm() {
             return signatureAlgorithm;
         }

@@ -2,8 +2,6 @@ package dev.progdist.protocol.program;
 
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
-import java.security.interfaces.ECPublicKey;
-import java.security.interfaces.RSAPublicKey;
 import java.util.regex.Pattern;
 
 /**
@@ -24,8 +22,9 @@ import java.util.regex.Pattern;
  * session-id:&lt;sessionId&gt;
  * server-nonce:&lt;nonce, base64url without padding&gt;
  * </pre>
- * The signature algorithm follows the TRP key: {@code SHA256withECDSA} for EC P-256,
- * {@code SHA256withRSA} for RSA ({@link #signatureAlgorithm(PublicKey)}).
+ * The signature algorithm follows the TRP key ({@link dev.progdist.protocol.keys.Signatures}): ECDSA
+ * with SHA-256 (DER) for EC P-256, RSASSA-PKCS1-v1_5 with SHA-256 for RSA. {@link ReceiptVerifier}
+ * checks it.
  */
 public record InstallReceipt(String deviceId, String programId, String version, String programSha256,
         String envelopeSha256, String sessionId, String serverNonce) {
@@ -61,17 +60,12 @@ public record InstallReceipt(String deviceId, String programId, String version, 
     }
 
     /**
-     * The JCA signature algorithm for receipts signed by a TRP with this key.
+     * The JCA signature algorithm for receipts signed by a TRP with this key: the choice of
+     * {@link dev.progdist.protocol.keys.Signatures#algorithmFor(PublicKey)}.
      *
-     * @throws IllegalArgumentException for a key that is neither EC nor RSA
+     * @throws IllegalArgumentException for a key that is neither EC P-256 nor RSA
      */
     public static String signatureAlgorithm(PublicKey key) {
-        if (key instanceof ECPublicKey) {
-            return "SHA256withECDSA";
-        }
-        if (key instanceof RSAPublicKey) {
-            return "SHA256withRSA";
-        }
-        throw new IllegalArgumentException("receipts are signed with EC or RSA keys only");
+        return dev.progdist.protocol.keys.Signatures.algorithmFor(key);
     }
 }

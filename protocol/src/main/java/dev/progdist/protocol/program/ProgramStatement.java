@@ -17,12 +17,12 @@ import java.util.regex.Pattern;
  * sha256:&lt;64 lower-case hex digits&gt;
  * size:&lt;decimal byte count, no leading zeros&gt;
  * </pre>
- * The publisher key is EC P-256; the signature is ECDSA with SHA-256 ({@value #SIGNATURE_ALGORITHM}),
- * DER-encoded, and travels base64-encoded.
+ * The signature algorithm follows the publisher key ({@link dev.progdist.protocol.keys.Signatures}):
+ * ECDSA with SHA-256, DER-encoded, for the EC P-256 key progdist's publisher has; the signature
+ * travels base64-encoded. {@link PublisherSignatureVerifier} checks it.
  */
 public record ProgramStatement(String programId, String version, String sha256, long size) {
 
-    public static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
     /**
@@ -62,21 +62,17 @@ public record ProgramStatement(String programId, String version, String sha256, 
     }
 
     /**
-     * Whether {@code signatureBase64} is a valid {@value #SIGNATURE_ALGORITHM} signature of this
-     * statement by {@code publisherKey}. Fails closed: malformed base64 or DER, a wrong key type,
-     * or an oversized signature is simply {@code false}.
+     * Whether {@code signatureBase64} is a valid signature of this statement by
+     * {@code publisherKey} ({@link PublisherSignatureVerifier}). Fails closed: malformed base64 or
+     * DER, a key of an unsupported type, or an oversized signature is simply {@code false}.
      */
     public boolean isSignedBy(java.security.PublicKey publisherKey, String signatureBase64) {
         try {
-            byte[] signature = java.util.Base64.getDecoder().decode(signatureBase64);
-            if (signature.length > 512) {
-                return false;
-            }
-            java.security.Signature verifier = java.security.Signature.getInstance(SIGNATURE_ALGORITHM);
-            verifier.initVerify(publisherKey);
-            verifier.update(signedBytes());
-            return verifier.verify(signature);
-        } catch (java.security.GeneralSecurityException | IllegalArgumentException | NullPointerException e) {
+            PublisherSignatureVerifier.forKey(publisherKey)
+                    .verify(this, dev.progdist.protocol.keys.Signatures.decodeBase64(signatureBase64));
+            return true;
+        } catch (dev.progdist.protocol.keys.InvalidSignatureException | IllegalArgumentException
+                | NullPointerException e) {
             return false;
         }
     }
