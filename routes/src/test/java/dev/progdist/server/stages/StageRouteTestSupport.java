@@ -156,6 +156,11 @@ abstract class StageRouteTestSupport extends CamelMainTestSupport {
         }
     }
 
+    /** A stage bean as bound, for a test that prepares a delivery with the stages before the one it tests. */
+    <T> T bean(String name, Class<T> type) {
+        return context.getRegistry().lookupByNameAndType(name, type);
+    }
+
     /** Starts the context, after any advice. */
     void start() {
         context.start();
