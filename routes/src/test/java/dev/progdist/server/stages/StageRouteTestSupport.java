@@ -161,6 +161,20 @@ abstract class StageRouteTestSupport extends CamelMainTestSupport {
         return context.getRegistry().lookupByNameAndType(name, type);
     }
 
+    /**
+     * A delivery of {@code program} through the real stage beans up to {@code SENT} (the default
+     * window carries a small envelope in one round): what receipt verification expects.
+     */
+    DeliveryContext sentTo(TestDevice device, ProgramCatalog.ProgramVersion program, EnvelopeMode mode) {
+        DeliveryContext verified = deviceChecked(device.session(), program.programId(), "", mode.label())
+                .at(DeliveryContext.Stage.ENTITLED).resolved(program).at(DeliveryContext.Stage.SIGNATURE_VERIFIED);
+        DeliveryContext encrypted = bean("programEncryption", ProgramEncryption.class)
+                .encrypt(bean("keyWrapping", KeyWrapping.class).wrap(verified));
+        DeliveryContext sent = bean("deliveryTransmitter", DeliveryTransmitter.class).sendWindow(encrypted.sentOut());
+        assertThat(sent.stage()).isEqualTo(DeliveryContext.Stage.SENT);
+        return sent.sentOut();
+    }
+
     /** Starts the context, after any advice. */
     void start() {
         context.start();
