@@ -8,7 +8,6 @@ import dev.progdist.processors.delivery.DeliveryContext.Stage;
 import dev.progdist.processors.program.ProgramCatalog;
 import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.program.ProgramStatement;
-import java.security.Signature;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,10 +54,8 @@ class PublisherSignatureRouteTest extends StageRouteTestSupport {
 
     @Test
     void aSignatureByAnotherKeyIsRefused() throws Exception {
-        Signature s = Signature.getInstance(ProgramStatement.SIGNATURE_ALGORITHM);
-        s.initSign(ecKeys().getPrivate());
-        s.update(program.statement().signedBytes());
-        String notThePublisher = Base64.getEncoder().encodeToString(s.sign());
+        String notThePublisher = Base64.getEncoder().encodeToString(
+                dev.progdist.protocol.keys.Signatures.sign(ecKeys().getPrivate(), program.statement().signedBytes()));
 
         assertThat(refusal("publisher-signature", resolved(withSignature(notThePublisher))).code())
                 .isEqualTo(ChannelCode.PUBLISHER_SIGNATURE_INVALID);
