@@ -1,7 +1,6 @@
 package dev.progdist.processors.delivery;
 
 import dev.progdist.processors.delivery.DeliveryContext.Stage;
-import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.envelope.DeviceKeyMaterial;
 import dev.progdist.protocol.envelope.EnvelopeException;
 import dev.progdist.protocol.envelope.EnvelopeSealer;
@@ -36,8 +35,7 @@ public class KeyWrapping {
                     .wrapKey(delivery.device().certificate(), delivery.program().size());
             return delivery.keyWrapped(mode, keys);
         } catch (EnvelopeException e) {
-            throw new DeliveryException(ChannelCode.fromLabel(e.code()).orElse(ChannelCode.INTERNAL_ERROR),
-                    e.getMessage());
+            throw new DeliveryException(e.reason(), e.getMessage());
         }
     }
 }

@@ -3,7 +3,6 @@ package dev.progdist.processors.delivery;
 import dev.progdist.processors.delivery.DeliveryContext.Stage;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.program.ProgramCatalog;
-import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.envelope.EnvelopeException;
 import dev.progdist.protocol.envelope.EnvelopeSealer;
@@ -45,8 +44,7 @@ public class ProgramEncryption {
             envelope = new EnvelopeTransfer(EnvelopeSealer.forMode(delivery.mode(), random)
                     .encrypt(delivery.keyMaterial(), catalog.blob(program)));
         } catch (EnvelopeException e) {
-            throw new DeliveryException(ChannelCode.fromLabel(e.code()).orElse(ChannelCode.INTERNAL_ERROR),
-                    e.getMessage());
+            throw new DeliveryException(e.reason(), e.getMessage());
         }
         byte[] nonce = new byte[32];
         random.nextBytes(nonce);

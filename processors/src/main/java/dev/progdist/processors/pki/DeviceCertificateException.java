@@ -1,5 +1,6 @@
 package dev.progdist.processors.pki;
 
+import dev.progdist.protocol.channel.ChannelCode;
 import java.security.cert.CertificateException;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,36 +20,41 @@ public final class DeviceCertificateException extends CertificateException {
     /** Why a device certificate was refused; {@link #code()} is the stable identifier. */
     public enum Reason {
         /** No path to the manufacturer CA: unknown or wrong CA, self-signed, bad signature. */
-        CERT_UNTRUSTED("cert-untrusted"),
+        CERT_UNTRUSTED(ChannelCode.CERT_UNTRUSTED),
         /** The certificate's notAfter has passed. */
-        CERT_EXPIRED("cert-expired"),
+        CERT_EXPIRED(ChannelCode.CERT_EXPIRED),
         /** The certificate's notBefore is still to come. */
-        CERT_NOT_YET_VALID("cert-not-yet-valid"),
+        CERT_NOT_YET_VALID(ChannelCode.CERT_NOT_YET_VALID),
         /** The manufacturer CA's CRL lists the certificate. */
-        CERT_REVOKED("cert-revoked"),
+        CERT_REVOKED(ChannelCode.CERT_REVOKED),
         /** Not a TLS client key: no digitalSignature, no clientAuth EKU, or a CA certificate. */
-        CERT_KEY_USAGE("cert-key-usage"),
+        CERT_KEY_USAGE(ChannelCode.CERT_KEY_USAGE),
         /** Not the device profile: subject, device ID or key type (EC P-256, RSA 3072+). */
-        CERT_PROFILE("cert-profile"),
+        CERT_PROFILE(ChannelCode.CERT_PROFILE),
         /** The CRL is missing, unreadable, not the manufacturer CA's, or stale: fail closed. */
-        REVOCATION_UNAVAILABLE("revocation-unavailable"),
+        REVOCATION_UNAVAILABLE(ChannelCode.REVOCATION_UNAVAILABLE),
         /** No chain, an empty chain, or a certificate that cannot be processed. */
-        CERT_MALFORMED("cert-malformed");
+        CERT_MALFORMED(ChannelCode.CERT_MALFORMED);
 
-        private final String code;
+        private final ChannelCode channelCode;
 
-        Reason(String code) {
-            this.code = code;
+        Reason(ChannelCode channelCode) {
+            this.channelCode = channelCode;
         }
 
-        /** E.g. {@code cert-revoked}. */
+        /** E.g. {@code cert-revoked}: the label of {@link #channelCode()}. */
         public String code() {
-            return code;
+            return channelCode.label();
+        }
+
+        /** The channel code the refusal is recorded and sent as. */
+        public ChannelCode channelCode() {
+            return channelCode;
         }
 
         @Override
         public String toString() {
-            return code;
+            return code();
         }
     }
 

@@ -29,13 +29,13 @@ package dev.progdist.protocol.channel;
  */
 public class ChannelCodecException extends RuntimeException {
 
-    public static final String FRAME_MAGIC = "frame-magic";
-    public static final String FRAME_VERSION = "frame-version";
-    public static final String FRAME_TYPE = "frame-type";
-    public static final String FRAME_TOO_LARGE = "frame-too-large";
-    public static final String FRAME_TRUNCATED = "frame-truncated";
-    public static final String PAYLOAD_MALFORMED = "payload-malformed";
-    public static final String PAYLOAD_INVALID = "payload-invalid";
+    public static final String FRAME_MAGIC = ChannelCode.FRAME_MAGIC.label();
+    public static final String FRAME_VERSION = ChannelCode.FRAME_VERSION.label();
+    public static final String FRAME_TYPE = ChannelCode.FRAME_TYPE.label();
+    public static final String FRAME_TOO_LARGE = ChannelCode.FRAME_TOO_LARGE.label();
+    public static final String FRAME_TRUNCATED = ChannelCode.FRAME_TRUNCATED.label();
+    public static final String PAYLOAD_MALFORMED = ChannelCode.PAYLOAD_MALFORMED.label();
+    public static final String PAYLOAD_INVALID = ChannelCode.PAYLOAD_INVALID.label();
 
     private final String code;
 
@@ -49,8 +49,13 @@ public class ChannelCodecException extends RuntimeException {
         this.code = code;
     }
 
-    /** One of the constants of this class, e.g. {@value #FRAME_TOO_LARGE}. */
+    /** One of the constants of this class, e.g. {@code frame-too-large}. */
     public String code() {
         return code;
+    }
+
+    /** The channel code this refusal is sent and recorded as. */
+    public ChannelCode reason() {
+        return ChannelCode.fromLabel(code).orElseThrow();
     }
 }

@@ -16,66 +16,58 @@ public final class EnvelopeException extends Exception {
     private static final long serialVersionUID = 1L;
 
     /** The envelope does not follow its format: unknown magic or version, bad DER, absurd lengths. */
-    public static final String MALFORMED = "envelope-malformed";
+    public static final String MALFORMED = ChannelCode.ENVELOPE_MALFORMED.label();
     /** The envelope was sealed for another certificate or key. */
-    public static final String WRONG_RECIPIENT = "envelope-wrong-recipient";
+    public static final String WRONG_RECIPIENT = ChannelCode.ENVELOPE_WRONG_RECIPIENT.label();
     /** The recipient part names this key, but the key cannot recover the content key or KEM secret. */
-    public static final String UNWRAP_FAILED = "envelope-unwrap-failed";
+    public static final String UNWRAP_FAILED = ChannelCode.ENVELOPE_UNWRAP_FAILED.label();
     /** A tag or MAC did not verify, or the envelope is truncated or extended. */
-    public static final String AUTHENTICATION_FAILED = "envelope-authentication-failed";
+    public static final String AUTHENTICATION_FAILED = ChannelCode.ENVELOPE_AUTHENTICATION_FAILED.label();
     /** The certificate or private key is not an EC P-256 or RSA 3072..8192 encryption key. */
-    public static final String UNSUPPORTED_KEY = "envelope-unsupported-key";
+    public static final String UNSUPPORTED_KEY = ChannelCode.ENVELOPE_UNSUPPORTED_KEY.label();
     /** Reading or writing a file failed. */
-    public static final String IO = "envelope-io";
+    public static final String IO = ChannelCode.ENVELOPE_IO.label();
 
-    private final String code;
+    private final transient ChannelCode reason;
 
-    private EnvelopeException(String code, String message, Throwable cause) {
+    private EnvelopeException(ChannelCode reason, String message, Throwable cause) {
         super(message, cause);
-        this.code = code;
+        this.reason = reason;
     }
 
-    /** One of the code constants of this class. */
+    /** One of the code constants of this class: the label of {@link #reason()}. */
     public String code() {
-        return code;
+        return reason.label();
     }
 
-    /** {@link #code()} as the channel code it is sent as (the labels are the same). */
+    /** The channel code this failure is sent and recorded as. */
     public ChannelCode reason() {
-        return switch (code) {
-            case MALFORMED -> ChannelCode.ENVELOPE_MALFORMED;
-            case WRONG_RECIPIENT -> ChannelCode.ENVELOPE_WRONG_RECIPIENT;
-            case UNWRAP_FAILED -> ChannelCode.ENVELOPE_UNWRAP_FAILED;
-            case AUTHENTICATION_FAILED -> ChannelCode.ENVELOPE_AUTHENTICATION_FAILED;
-            case UNSUPPORTED_KEY -> ChannelCode.ENVELOPE_UNSUPPORTED_KEY;
-            case IO -> ChannelCode.ENVELOPE_IO;
-            default -> throw new IllegalStateException("no channel code for " + code);
-        };
+        return reason;
     }
 
     static EnvelopeException malformed() {
-        return new EnvelopeException(MALFORMED, "envelope is malformed", null);
+        return new EnvelopeException(ChannelCode.ENVELOPE_MALFORMED, "envelope is malformed", null);
     }
 
     static EnvelopeException wrongRecipient() {
-        return new EnvelopeException(WRONG_RECIPIENT, "envelope is not sealed for this recipient", null);
+        return new EnvelopeException(ChannelCode.ENVELOPE_WRONG_RECIPIENT, "envelope is not sealed for this recipient", null);
     }
 
     static EnvelopeException unwrapFailed() {
-        return new EnvelopeException(UNWRAP_FAILED, "envelope key cannot be recovered with this key", null);
+        return new EnvelopeException(ChannelCode.ENVELOPE_UNWRAP_FAILED, "envelope key cannot be recovered with this key", null);
     }
 
     static EnvelopeException authenticationFailed() {
-        return new EnvelopeException(AUTHENTICATION_FAILED,
+        return new EnvelopeException(ChannelCode.ENVELOPE_AUTHENTICATION_FAILED,
                 "envelope failed authentication (tampered, truncated or extended)", null);
     }
 
     static EnvelopeException unsupportedKey() {
-        return new EnvelopeException(UNSUPPORTED_KEY,
+        return new EnvelopeException(ChannelCode.ENVELOPE_UNSUPPORTED_KEY,
                 "key is not an EC P-256 or RSA 3072..8192 bit encryption key", null);
     }
 
     static EnvelopeException io(Throwable cause) {
-        return new EnvelopeException(IO, "envelope file input/output failed", cause);
+        return new EnvelopeException(ChannelCode.ENVELOPE_IO, "envelope file input/output failed", cause);
     }
 }
