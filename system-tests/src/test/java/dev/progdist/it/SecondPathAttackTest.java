@@ -160,6 +160,35 @@ class SecondPathAttackTest {
         }, false);
     }
 
+    /**
+     * After a channel ended, only a ClientHello starts the session's next one: a record relayed
+     * later (a TRP that answers close_notify, a late retry, junk) reaches the ended channel, which
+     * ignores it and answers its end again, without a new channel, a tls-failure row or a count
+     * against the session's new-channel rate.
+     */
+    @Test
+    void aRecordAfterTheChannelEndedDoesNotStartANewChannel() {
+        ChannelRelay relay = relay();
+        ChannelRelay.Outcome first = relay.connect(DEVICE);
+        assertThat(first.authenticated()).isTrue();
+        // the TRP had nothing to fetch: it closed the channel, and the server recorded its end
+        assertThat(first.serverState()).isEqualTo("closed");
+        String session = keeper.session().sessionId();
+        ChannelLog log = fleet.serverBean("channelLog", ChannelLog.class);
+        FirstPathClient client = fleet.client();
+        int before = log.forSession(session).size();
+
+        // an application-data record (type 23), as a TRP answering close_notify would send
+        byte[] stray = {23, 3, 3, 0, 4, 1, 2, 3, 4};
+        FirstPathClient.ChannelReply reply = client.postChannel(keeper.session(), stray);
+
+        assertThat(reply.records()).isEmpty();
+        assertThat(reply.state()).isIn("closed", "failed");
+        assertThat(log.forSession(session)).hasSize(before);
+        // and a real new connection still starts a channel in the same session
+        assertThat(relay.connect(DEVICE).authenticated()).isTrue();
+    }
+
     @Test
     void theHonestRelayStillWorksAfterAllThat() {
         assertThat(relay().connect(DEVICE).authenticated()).isTrue();

@@ -110,21 +110,26 @@ public class InnerChannel {
         byte[] records = HttpExchanges.readBounded(exchange, MAX_BODY);
         AtomicReference<DeviceCertificateException> refusal = new AtomicReference<>();
         AtomicReference<X509Certificate> presented = new AtomicReference<>();
-        // one channel at a time per session: a finished one makes way for the next
-        registry.find(session.sessionId()).filter(ServerChannel::finished)
-                .ifPresent(done -> registry.remove(session.sessionId(), done));
+        // one channel at a time per session: a finished one makes way for the next, but only for a
+        // ClientHello. A record relayed after the end (a TRP answering close_notify, a late retry)
+        // reaches the ended channel, which ignores it and answers its end again.
+        if (TlsRecords.startsWithClientHello(records)) {
+            registry.find(session.sessionId()).filter(ServerChannel::finished)
+                    .ifPresent(done -> registry.remove(session.sessionId(), done));
+        }
         ServerChannel channel = registry.getOrCreate(session.sessionId(), session.userId(), () -> {
             var trust = new RecordingTrustManager(validator.clientTrustManager(certificateValidation, refusal::set), presented::set);
             return new ServerChannel(session.sessionId(), session.userId(),
                     TlsEndpoint.server(tls.newContext(trust)), clock.instant(), refusal, presented);
         });
-        if (!channel.tryAcquire()) {
+        if (!channel.tryAcquire(exchange)) {
             throw new ProblemException(ProblemType.CHANNEL_BUSY, null);
         }
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
-                channel.release();
+                // a safety net for a request that failed before reply(); a no-op after it
+                channel.release(exchange);
             }
         });
         channel.touch(clock.instant());
@@ -377,6 +382,9 @@ public class InnerChannel {
 
     private static void reply(Exchange exchange, ServerChannel channel) {
         byte[] out = channel.channel().drainOutbound();
+        // free the channel before the answer is written: the relay's next request may arrive as soon
+        // as the gateway has read it, before this exchange's completion callbacks have run
+        channel.release(exchange);
         Message m = exchange.getMessage();
         m.removeHeaders("*");
         m.setBody(out);

@@ -9,7 +9,6 @@ import dev.progdist.protocol.wire.TrpStatus;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -36,7 +35,8 @@ public final class ServerChannel {
     private DeliveryContext delivery;
     private boolean finished;
 
-    private final AtomicBoolean busy = new AtomicBoolean();
+    /** The request that holds the channel, or {@code null}. */
+    private final AtomicReference<Object> holder = new AtomicReference<>();
     private final AtomicReference<DeviceCertificateException> certificateRefusal;
     private final AtomicReference<X509Certificate> presented;
 
@@ -51,12 +51,17 @@ public final class ServerChannel {
         this.presented = presented;
     }
 
-    boolean tryAcquire() {
-        return busy.compareAndSet(false, true);
+    /** Takes the channel for {@code request}; {@code false} while another request holds it. */
+    boolean tryAcquire(Object request) {
+        return holder.compareAndSet(null, java.util.Objects.requireNonNull(request));
     }
 
-    void release() {
-        busy.set(false);
+    /**
+     * Gives the channel back if {@code request} holds it. Only the holder can release: a late
+     * release of an earlier request never frees the channel under the next one.
+     */
+    void release(Object request) {
+        holder.compareAndSet(request, null);
     }
 
     /** Why the handshake's trust manager refused the TRP certificate, or {@code null}. */

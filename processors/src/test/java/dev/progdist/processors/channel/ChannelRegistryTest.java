@@ -94,4 +94,24 @@ class ChannelRegistryTest {
         assertThat(ChannelRegistry.defaultMaxChannels(256L << 20)).isEqualTo(897);
         assertThat(ChannelRegistry.defaultMaxChannels(1L << 20)).isEqualTo(16);
     }
+
+    /**
+     * One request at a time holds a channel, and only the holder frees it: the release of an earlier
+     * request that comes late (its completion callback after its answer was written and the next
+     * request started) must not free the channel under the next one.
+     */
+    @org.junit.jupiter.api.Test
+    void onlyTheRequestHoldingAChannelFreesIt() {
+        ServerChannel c = channel("s-hold", "u-hold");
+        Object first = new Object();
+        Object second = new Object();
+        org.assertj.core.api.Assertions.assertThat(c.tryAcquire(first)).isTrue();
+        org.assertj.core.api.Assertions.assertThat(c.tryAcquire(second)).isFalse();
+        c.release(first);
+        org.assertj.core.api.Assertions.assertThat(c.tryAcquire(second)).isTrue();
+        c.release(first); // late: must not free the channel under `second`
+        org.assertj.core.api.Assertions.assertThat(c.tryAcquire(new Object())).isFalse();
+        c.release(second);
+        org.assertj.core.api.Assertions.assertThat(c.tryAcquire(first)).isTrue();
+    }
 }

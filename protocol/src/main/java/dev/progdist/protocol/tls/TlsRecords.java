@@ -17,7 +17,16 @@ public final class TlsRecords {
     private TlsRecords() {
     }
 
-    /**
+        /**
+     * Whether {@code stream} begins with a TLS handshake record (content type 22, any legacy version
+     * 0x03xx) whose first handshake message is a ClientHello (type 1): how a new TLS connection
+     * starts. Looks at the first six bytes only; proves nothing about the rest.
+     */
+    public static boolean startsWithClientHello(byte[] stream) {
+        return stream != null && stream.length >= 6 && stream[0] == 22 && stream[1] == 3 && stream[5] == 1;
+    }
+
+/**
      * Splits a byte stream into whole records.
      *
      * @throws IllegalArgumentException if the bytes do not end on a record boundary or a header is
