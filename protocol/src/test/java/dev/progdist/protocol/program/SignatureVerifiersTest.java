@@ -66,7 +66,7 @@ class SignatureVerifiersTest {
         byte[] truncated = Arrays.copyOf(good, good.length - 1);
         byte[] extended = Arrays.copyOf(good, good.length + 1);
         byte[] malformedDer = good.clone();
-        malformedDer[0] = 0x31; // SET instead of SEQUENCE (for RSA: just another integer)
+        malformedDer[0] ^= 0x01; // ECDSA: SET (0x31) instead of SEQUENCE; RSA: another integer, always changed
 
         for (byte[] bad : new byte[][] {forged, byOtherKey, truncated, extended, malformedDer, new byte[0], null,
             new byte[Signatures.MAX_SIGNATURE_BYTES + 1]}) {
