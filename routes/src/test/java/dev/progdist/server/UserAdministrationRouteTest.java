@@ -40,6 +40,12 @@ class UserAdministrationRouteTest extends RouteTestCase {
     private static final String NEW_SECRET = "a brand new secret value";
     /** Not TLS: the channel fails at once (and leaves one channel_events row). */
     private static final byte[] GARBAGE = "this is not a TLS record".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /**
+     * Junk that starts like a ClientHello (handshake record, type 1): after a channel ended, only
+     * such a body starts the session's next channel, so this is what a session flooding new
+     * channels sends.
+     */
+    private static final byte[] BROKEN_CLIENT_HELLO = {22, 3, 1, 0, 8, 1, 0, 0, 4, 'j', 'u', 'n', 'k'};
 
     String operator;
 
@@ -193,11 +199,13 @@ class UserAdministrationRouteTest extends RouteTestCase {
     void newChannelsPerSessionAreRateLimited() throws Exception {
         JsonNode s = login("alice", SECRET);
         for (int i = 0; i < 3; i++) {
-            HttpResponse<String> garbage = channelPost(s, GARBAGE);
+            HttpResponse<String> garbage = channelPost(s, BROKEN_CLIENT_HELLO);
             assertThat(garbage.statusCode()).as(garbage.body()).isEqualTo(200);
             assertThat(garbage.headers().firstValue(InnerChannel.STATE_HEADER)).hasValue("failed");
         }
-        HttpResponse<String> limited = channelPost(s, GARBAGE);
+        // junk that is not a ClientHello starts no channel: it neither counts nor is recorded
+        assertThat(channelPost(s, GARBAGE).headers().firstValue(InnerChannel.STATE_HEADER)).hasValue("failed");
+        HttpResponse<String> limited = channelPost(s, BROKEN_CLIENT_HELLO);
         assertProblem(limited, 429, "channel-rate-limited");
         assertThat(limited.headers().firstValue("Retry-After")).hasValue("60");
         assertThat(channelEvents(s)).hasSize(3);
