@@ -103,6 +103,13 @@ final class HttpsTrp {
                 r.headers().firstValue(InnerChannel.CODE_HEADER).orElse(null), batch);
     }
 
+    /** Posts {@code records} as they are, and does not read the answer's records: the server's state and code. */
+    Reply postUnread(byte[] records) throws Exception {
+        HttpResponse<byte[]> r = postRaw(records);
+        return new Reply(r.statusCode(), r.headers().firstValue(InnerChannel.STATE_HEADER).orElse(null),
+                r.headers().firstValue(InnerChannel.CODE_HEADER).orElse(null), List.of());
+    }
+
     private HttpResponse<byte[]> postRaw(byte[] records) throws Exception {
         return https.sendForBytes(https.request("/api/v1/sessions/" + session.path("sessionId").asText() + "/channel")
                 .header("Authorization", "Bearer " + session.path("token").asText())

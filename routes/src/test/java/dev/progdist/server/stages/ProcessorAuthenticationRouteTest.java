@@ -3,23 +3,9 @@ package dev.progdist.server.stages;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.progdist.devpki.DevelopmentPki;
-import dev.progdist.processors.auth.PasswordHasher;
-import dev.progdist.processors.auth.Role;
-import dev.progdist.processors.auth.UserDirectory;
-import dev.progdist.processors.channel.ChannelLog;
-import dev.progdist.processors.channel.DeviceRegistry;
 import dev.progdist.processors.channel.InnerChannel;
 import dev.progdist.processors.channel.ServerChannel;
-import dev.progdist.processors.store.Database;
-import dev.progdist.processors.testing.MutableClock;
 import dev.progdist.protocol.channel.ChannelMessage;
-import dev.progdist.server.ServerRouteTestCase;
-import dev.progdist.server.TestHttps;
-import java.net.http.HttpResponse;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.builder.AdviceWith;
@@ -36,32 +22,12 @@ import org.junit.jupiter.api.Test;
  * to the first-path session's user: registered, active and owned, or the channel is refused with
  * its code before the TRP's Hello is acted on.
  */
-class ProcessorAuthenticationRouteTest extends ServerRouteTestCase {
+class ProcessorAuthenticationRouteTest extends SecondPathRouteTestSupport {
 
-    private static final String SECRET = "correct horse battery staple";
-
-    DevelopmentPki pki;
-    DeviceRegistry devices;
     MockEndpoint authenticated;
 
-    @Override
-    protected List<String> routeFiles() {
-        return List.of("error-handling", "rest-api", "user-authentication", "1-inner-channel",
-                "2-certificate-validation", "3-processor-authentication", "not-found");
-    }
-
     @BeforeEach
-    void usersAndAdvice() throws Exception {
-        // the development PKI's CAs were made just now: the server's test clock (which starts at
-        // a fixed instant) must not be before them
-        MutableClock clock = bean("clock", MutableClock.class);
-        clock.advance(Duration.between(clock.instant(), Instant.now()));
-        UserDirectory users = new UserDirectory(bean("database", Database.class), new PasswordHasher(1024, 1, 1),
-                bean("clock", Clock.class));
-        users.addUser("alice", SECRET.toCharArray(), Role.USER, false);
-        users.addUser("bob", SECRET.toCharArray(), Role.USER, false);
-        pki = DevelopmentPki.open(home());
-        devices = bean("deviceRegistry", DeviceRegistry.class);
+    void advice() throws Exception {
         AdviceWith.adviceWith(context, "processor-authentication", a -> a.weaveAddLast().to("mock:authenticated"));
         authenticated = getMockEndpoint("mock:authenticated");
     }
@@ -69,8 +35,7 @@ class ProcessorAuthenticationRouteTest extends ServerRouteTestCase {
     @Test
     void aRegisteredActiveDeviceOfTheSessionsUserIsAccepted() throws Exception {
         JsonNode alice = login("alice");
-        StageRouteTestSupport.TestDevice device = manufacture("trp-pa-1");
-        devices.register("trp-pa-1", "alice", "olga");
+        StageRouteTestSupport.TestDevice device = registered("trp-pa-1", "alice");
         authenticated.expectedMessageCount(1);
         NotifyBuilder done = channelRequestDone();
 
@@ -94,8 +59,7 @@ class ProcessorAuthenticationRouteTest extends ServerRouteTestCase {
 
     @Test
     void aDisabledDeviceIsRefusedDeviceDisabled() throws Exception {
-        StageRouteTestSupport.TestDevice device = manufacture("trp-pa-3");
-        devices.register("trp-pa-3", "alice", "olga");
+        StageRouteTestSupport.TestDevice device = registered("trp-pa-3", "alice");
         assertThat(devices.setStatus("trp-pa-3", false)).isTrue();
 
         assertRefused(device, "device-disabled");
@@ -103,8 +67,7 @@ class ProcessorAuthenticationRouteTest extends ServerRouteTestCase {
 
     @Test
     void aDeviceOfAnotherUserIsRefusedDeviceNotOwned() throws Exception {
-        StageRouteTestSupport.TestDevice device = manufacture("trp-pa-4");
-        devices.register("trp-pa-4", "bob", "olga");
+        StageRouteTestSupport.TestDevice device = registered("trp-pa-4", "bob");
 
         assertRefused(device, "device-not-owned");
     }
@@ -146,33 +109,7 @@ class ProcessorAuthenticationRouteTest extends ServerRouteTestCase {
         return new NotifyBuilder(context).wereSentTo("mock:authenticated").whenDone(1).create();
     }
 
-    private <T> T bean(String name, Class<T> type) {
-        return context.getRegistry().lookupByNameAndType(name, type);
-    }
-
-    private JsonNode login(String user) throws Exception {
-        HttpResponse<String> r = https().login(user, SECRET);
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-        return TestHttps.json(r);
-    }
-
-    /** A TRP certified by the server's manufacturer CA (not registered). */
-    private StageRouteTestSupport.TestDevice manufacture(String deviceId) {
-        var keys = StageRouteTestSupport.ecKeys();
-        return new StageRouteTestSupport.TestDevice(deviceId, keys,
-                pki.certifyDevice(deviceId, StageRouteTestSupport.csr(keys)), pki.manufacturerCaCertificate());
-    }
-
-    private HttpsTrp trp(JsonNode session, StageRouteTestSupport.TestDevice device) throws Exception {
-        return new HttpsTrp(https(), session, device, pki.distributionCaCertificate());
-    }
-
     private static ServerChannel channelOf(MockEndpoint mock) {
         return mock.getReceivedExchanges().get(0).getProperty(InnerChannel.CHANNEL, ServerChannel.class);
-    }
-
-    private List<String> channelEvents(JsonNode session) {
-        return bean("channelLog", ChannelLog.class).forSession(session.path("sessionId").asText()).stream()
-                .map(e -> e.outcome() + " " + e.code() + " " + e.deviceId()).toList();
     }
 }
