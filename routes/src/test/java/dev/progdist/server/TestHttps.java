@@ -31,6 +31,11 @@ public final class TestHttps {
         return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** As {@link #send}, for a binary answer (the second path's TLS records). */
+    public HttpResponse<byte[]> sendForBytes(HttpRequest.Builder request) throws IOException, InterruptedException {
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
     public HttpRequest.Builder request(String path) {
         return HttpRequest.newBuilder(base.resolve(path));
     }
