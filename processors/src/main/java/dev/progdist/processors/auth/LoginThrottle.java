@@ -44,11 +44,16 @@ public class LoginThrottle {
     public record Rejected() implements Outcome {
     }
 
-    /**
-     * Attempt refused without checking the secret: too soon after the last failure, or another
-     * attempt for the same ID is in progress.
-     */
+    /** Attempt refused without checking the secret: too soon after the last failure. */
     public record Throttled(Duration retryAfter) implements Outcome {
+    }
+
+    /**
+     * Attempt refused without checking the secret because another attempt for the same ID is in
+     * progress in this instance. Not a failure: a gateway renewing its session while its user logs
+     * in is no guess; it is answered {@code 503 server-busy}, which clients retry.
+     */
+    public record Busy(Duration retryAfter) implements Outcome {
     }
 
     /** Attempt refused without checking the secret: the ID is locked. */
@@ -88,7 +93,7 @@ public class LoginThrottle {
         String key = userId.toLowerCase(Locale.ROOT);
         if (!inFlight.add(key)) {
             // shed at once: a second guess in parallel would only queue for the same verdict
-            return new Throttled(baseDelay);
+            return new Busy(baseDelay);
         }
         try {
             Outcome refused = refusal(userId, clock.instant());

@@ -124,6 +124,9 @@ public class UserAuthentication {
             audit.record("login", user.userId(), "session:" + session.sessionId(), null);
             HttpExchanges.replyJson(exchange, 201, session);
             exchange.getMessage().setHeader("Location", "/api/v1/sessions/" + session.sessionId());
+        } else if (outcome instanceof LoginThrottle.Busy b) {
+            throw new ProblemException(ProblemType.SERVER_BUSY,
+                    "another login for this user ID is in progress: retry in a moment", b.retryAfter());
         } else if (outcome instanceof LoginThrottle.Throttled t) {
             audit.record("login-throttled", null, "user:" + userId, null);
             throw new ProblemException(ProblemType.LOGIN_THROTTLED,
