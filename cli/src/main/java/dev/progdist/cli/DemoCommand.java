@@ -168,7 +168,7 @@ final class DemoCommand implements Callable<Integer> {
                 JsonNode published = ProgramCommand.publish(client, ops, demoHome, v.getValue(), "hello", v.getKey(), null);
                 step("Operator published hello " + v.getKey() + " (" + published.path("size").asLong()
                         + " bytes, SHA-256 " + published.path("sha256").asText().substring(0, 16)
-                        + "…): publisher signature checked by the server's crypto:verify step, blob stored by SHA-256");
+                        + "…): publisher signature checked by the server's publishing route, blob stored by SHA-256");
             }
             client.postJson(ops, "/api/v1/programs/hello/grants", Map.of("userId", "alice"));
             step("Operator granted hello to alice");
