@@ -1,17 +1,14 @@
 package dev.progdist.gateway;
 
+import static dev.progdist.settings.SettingsProbe.settingsBeforeConfiguration;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.progdist.settings.AppSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
-import org.apache.camel.main.MainListenerSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,29 +42,5 @@ class GatewaySettingsTest {
                 + "{{progdist.gateway.session-check-period}}");
 
         assertThat(seen).isEqualTo("progdist-gateway tcp://127.0.0.1:61617 PT3S PT3M 5000 https://option.example 15000");
-    }
-
-    static String settingsBeforeConfiguration(Main main, String placeholders) throws Exception {
-        Map<String, String> seen = new HashMap<>();
-        main.addMainListener(new MainListenerSupport() {
-            @Override
-            public void beforeConfigure(BaseMainSupport m) {
-                seen.put("value", m.getCamelContext().resolvePropertyPlaceholders(placeholders));
-                throw new SeenEnough();
-            }
-        });
-        try {
-            assertThatThrownBy(main::start).hasStackTraceContaining(SeenEnough.class.getSimpleName());
-        } finally {
-            main.stop();
-        }
-        return seen.get("value");
-    }
-
-    /** Ends the start once the settings are read: no device bus is started. */
-    static final class SeenEnough extends RuntimeException {
-        SeenEnough() {
-            super("settings read, start not needed");
-        }
     }
 }

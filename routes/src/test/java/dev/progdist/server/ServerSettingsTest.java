@@ -1,17 +1,14 @@
 package dev.progdist.server;
 
+import static dev.progdist.settings.SettingsProbe.settingsBeforeConfiguration;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.progdist.settings.AppSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
-import org.apache.camel.main.MainListenerSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,30 +48,5 @@ class ServerSettingsTest {
         assertThat(settingsBeforeConfiguration(main, "{{progdist.channel.expiry-check-period}} "
                 + "{{progdist.housekeeping.first-run-delay}} {{progdist.housekeeping.period}}"))
                 .isEqualTo("15000 60000 600000");
-    }
-
-    /** {@code placeholders} resolved as camel-main has set up the server's properties, before ServerConfiguration. */
-    static String settingsBeforeConfiguration(Main main, String placeholders) throws Exception {
-        Map<String, String> seen = new HashMap<>();
-        main.addMainListener(new MainListenerSupport() {
-            @Override
-            public void beforeConfigure(BaseMainSupport m) {
-                seen.put("value", m.getCamelContext().resolvePropertyPlaceholders(placeholders));
-                throw new SeenEnough();
-            }
-        });
-        try {
-            assertThatThrownBy(main::start).hasStackTraceContaining(SeenEnough.class.getSimpleName());
-        } finally {
-            main.stop();
-        }
-        return seen.get("value");
-    }
-
-    /** Ends the start once the settings are read: the test needs no PKI, database or broker. */
-    static final class SeenEnough extends RuntimeException {
-        SeenEnough() {
-            super("settings read, start not needed");
-        }
     }
 }

@@ -1,17 +1,14 @@
 package dev.progdist.trp;
 
+import static dev.progdist.settings.SettingsProbe.settingsBeforeConfiguration;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.progdist.settings.AppSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
-import org.apache.camel.main.MainListenerSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,29 +40,5 @@ class TrpSettingsTest {
                 + "{{progdist.trp.bus.url}} {{progdist.trp.device}}");
 
         assertThat(seen).isEqualTo("progdist-trp | 2000 2000 tcp://sys:1 option-device");
-    }
-
-    static String settingsBeforeConfiguration(Main main, String placeholders) throws Exception {
-        Map<String, String> seen = new HashMap<>();
-        main.addMainListener(new MainListenerSupport() {
-            @Override
-            public void beforeConfigure(BaseMainSupport m) {
-                seen.put("value", m.getCamelContext().resolvePropertyPlaceholders(placeholders));
-                throw new SeenEnough();
-            }
-        });
-        try {
-            assertThatThrownBy(main::start).hasStackTraceContaining(SeenEnough.class.getSimpleName());
-        } finally {
-            main.stop();
-        }
-        return seen.get("value");
-    }
-
-    /** Ends the start once the settings are read: no identity or bus is opened. */
-    static final class SeenEnough extends RuntimeException {
-        SeenEnough() {
-            super("settings read, start not needed");
-        }
     }
 }
