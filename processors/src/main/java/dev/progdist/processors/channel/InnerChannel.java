@@ -77,13 +77,6 @@ public class InnerChannel {
     /**
      * {@code sessions} lets {@link #expireIdle} also end the channels whose session has ended
      * elsewhere (a secret replaced or a user disabled from the CLI, another server instance).
-     */
-    public InnerChannel(ChannelRegistry registry, ServerChannelTls tls, DeviceCertificateValidator validator,
-            ChannelLog log, DeliveryLedger ledger, Clock clock, SessionStore sessions) {
-        this(registry, tls, validator, validator, log, ledger, clock, sessions);
-    }
-
-    /**
      * {@code certificateValidation} judges the TRP's chain during the handshake: in the server, the
      * {@code certificate-validation} route (which runs {@code validator}).
      */

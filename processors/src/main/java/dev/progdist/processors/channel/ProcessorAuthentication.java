@@ -37,50 +37,33 @@ public class ProcessorAuthentication implements DeviceTrust {
         this.validator = validator;
     }
 
-    /** Why an accepted channel's device is no longer trusted. */
-    public record Revoked(String code, String detail) {
-    }
-
-    /** {@link #recheck} for the delivery stages: a device no longer trusted ends the delivery with its code. */
-    @Override
-    public void requireTrusted(DeviceSession device) {
-        Revoked revoked = recheck(device.chain(), device.deviceId(), device.userId());
-        if (revoked != null) {
-            throw new DeliveryException(ChannelCode.fromLabel(revoked.code()).orElse(ChannelCode.INTERNAL_ERROR),
-                    revoked.detail());
-        }
-    }
-
     /**
      * Checks again, for an accepted channel, what may have changed since its handshake: the
      * certificate chain (validity now, and the CRL, which is re-read when it changes) and the device
      * registration (still registered, active, owned by the session's user). Delivery stages call
      * this before they send anything, so revoking or disabling a device stops a delivery in progress.
      *
-     * @return {@code null} if the device is still trusted, else why not
+     * @throws DeliveryException with the certificate or device code if the device is no longer trusted
      */
-    public Revoked recheck(ServerChannel channel) {
-        return recheck(channel.peerChain(), channel.deviceId(), channel.userId());
-    }
-
-    private Revoked recheck(java.util.List<X509Certificate> chain, String deviceId, String userId) {
+    @Override
+    public void requireTrusted(DeviceSession session) {
         try {
-            validator.validate(chain);
+            validator.validate(session.chain());
         } catch (DeviceCertificateException e) {
-            return new Revoked(e.reason().code(), e.getMessage());
+            throw new DeliveryException(e.reason().channelCode(), e.getMessage());
         }
+        String deviceId = session.deviceId();
         Optional<DeviceRegistry.Device> device = devices.find(deviceId);
         if (device.isEmpty()) {
-            return new Revoked(ChannelCode.DEVICE_UNKNOWN.label(), "device " + deviceId + " is no longer registered");
+            throw new DeliveryException(ChannelCode.DEVICE_UNKNOWN, "device " + deviceId + " is no longer registered");
         }
         if (!device.get().active()) {
-            return new Revoked(ChannelCode.DEVICE_DISABLED.label(), "device " + deviceId + " is disabled");
+            throw new DeliveryException(ChannelCode.DEVICE_DISABLED, "device " + deviceId + " is disabled");
         }
-        if (!device.get().ownerUserId().equals(userId)) {
-            return new Revoked(ChannelCode.DEVICE_NOT_OWNED.label(), "device " + deviceId
+        if (!device.get().ownerUserId().equals(session.userId())) {
+            throw new DeliveryException(ChannelCode.DEVICE_NOT_OWNED, "device " + deviceId
                     + " is no longer registered to the user of this session");
         }
-        return null;
     }
 
     public void authenticate(@ExchangeProperty(InnerChannel.CHANNEL) ServerChannel channel) {

@@ -2,7 +2,6 @@ package dev.progdist.protocol.envelope;
 
 import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.protocol.program.EnvelopeMode;
-import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.HexFormat;
@@ -11,8 +10,7 @@ import java.util.Objects;
 /**
  * A recipient checked once, for tools that seal whole files in one call ({@link EnvelopeStream#open},
  * {@link ProgramSealer}); the delivery stages use an {@link EnvelopeSealer} in two steps instead.
- * Everything needed to seal envelopes for one TRP certificate, checked
- * once. The certificate must already be validated by the caller (chain, validity, revocation);
+ * The certificate must already be validated by the caller (chain, validity, revocation);
  * this class only checks that its key can receive an envelope: EC P-256 or RSA 3072..8192, and,
  * if the certificate has a key usage extension, keyAgreement (EC) or keyEncipherment (RSA).
  *
@@ -57,20 +55,8 @@ public final class RecipientKeys {
         return mode;
     }
 
-    KeyType keyType() {
-        return keyType;
-    }
-
     X509Certificate recipient() {
         return recipient;
-    }
-
-    PublicKey publicKey() {
-        return recipient.getPublicKey();
-    }
-
-    byte[] certificateDigest() {
-        return certificateDigest.clone();
     }
 
     SecureRandom random() {
