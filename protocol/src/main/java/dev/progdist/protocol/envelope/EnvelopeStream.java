@@ -73,37 +73,38 @@ public final class EnvelopeStream extends InputStream {
 
     /** Program encryption for {@link DirectEnvelopeSealer}. */
     static EnvelopeStream direct(DeviceKeyMaterial.KemEncapsulation keys, Path plaintext) throws EnvelopeException {
-        keys.take();
-        FileChannel channel = null;
-        try {
-            channel = openSized(plaintext, keys.plaintextLength());
-            EnvelopeStream stream = new EnvelopeStream(keys.envelopeLength(),
-                    new DirectProducer(keys.headerBytes(), keys.payload, new ProgramReader(channel, keys.plaintextLength())));
-            channel = null; // owned by the stream now
-            return stream;
-        } finally {
-            if (channel != null) {
-                closeQuietly(channel);
-                keys.close();
-            }
-        }
+        return over(keys, plaintext, program -> new DirectProducer(keys.headerBytes(), keys.payload, program));
     }
 
     /** Program encryption for {@link WrappedEnvelopeSealer}. */
     static EnvelopeStream wrapped(DeviceKeyMaterial.WrappedContentKey keys, Path plaintext) throws EnvelopeException {
+        return over(keys, plaintext,
+                program -> new WrappedProducer(keys.headerBytes(), keys.contentKey, keys.nonce, program));
+    }
+
+    /**
+     * The envelope of {@code plaintext} under {@code keys} (taken: single use), produced by the
+     * producer {@code encryption} makes over the program file. If the file cannot be opened or is not
+     * the size the keys were made for, the keys are wiped and nothing is returned.
+     */
+    private static EnvelopeStream over(DeviceKeyMaterial keys, Path plaintext,
+            java.util.function.Function<ProgramReader, Producer> encryption) throws EnvelopeException {
         keys.take();
-        FileChannel channel = null;
+        FileChannel channel;
         try {
             channel = openSized(plaintext, keys.plaintextLength());
-            EnvelopeStream stream = new EnvelopeStream(keys.envelopeLength(), new WrappedProducer(keys.headerBytes(),
-                    keys.contentKey, keys.nonce, new ProgramReader(channel, keys.plaintextLength())));
-            channel = null; // owned by the stream now
-            return stream;
-        } finally {
-            if (channel != null) {
-                closeQuietly(channel);
-                keys.close();
-            }
+        } catch (EnvelopeException e) {
+            keys.close();
+            throw e;
+        }
+        try {
+            // the producer owns the channel and the keys now; its close releases both
+            return new EnvelopeStream(keys.envelopeLength(),
+                    encryption.apply(new ProgramReader(channel, keys.plaintextLength())));
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            keys.close();
+            throw e;
         }
     }
 
