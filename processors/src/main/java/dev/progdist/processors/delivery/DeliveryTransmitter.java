@@ -7,7 +7,6 @@ import dev.progdist.protocol.channel.MessageType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -65,14 +64,13 @@ public class DeliveryTransmitter {
         trust.requireTrusted(delivery.device());
         EnvelopeTransfer envelope = delivery.transfer();
         List<ChannelMessage.DeliveryChunk> chunks = new ArrayList<>();
-        byte[] buf = new byte[CHUNK];
         int windowSent = 0;
         try {
             while (!envelope.complete() && windowSent < window) {
-                int n = envelope.next(buf, (int) Math.min(CHUNK, envelope.length() - envelope.sent()));
-                // each record keeps its own bytes: buf is reused for the next chunk
-                chunks.add(new ChannelMessage.DeliveryChunk(Arrays.copyOf(buf, n)));
-                windowSent += n;
+                // each chunk is read into an array of its own: the records are made after this stage returns
+                byte[] chunk = new byte[(int) Math.min(CHUNK, envelope.length() - envelope.sent())];
+                windowSent += envelope.next(chunk, chunk.length);
+                chunks.add(new ChannelMessage.DeliveryChunk(chunk));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the envelope of " + delivery.request().programId(), e);
