@@ -42,8 +42,8 @@ public class ChannelLog {
             ps.setString(4, deviceId);
             ps.setString(5, fingerprint);
             ps.setString(6, outcome);
-            ps.setString(7, code == null || code.length() <= 64 ? code : code.substring(0, 64));
-            ps.setString(8, detail == null || detail.length() <= 512 ? detail : detail.substring(0, 512));
+            ps.setString(7, Database.cut(code, 64));
+            ps.setString(8, Database.cut(detail, 512));
             ps.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("cannot record channel event", e);

@@ -121,11 +121,10 @@ public class DeliveryLedger {
      * left as it is.
      */
     public void failed(String deliveryId, String code, String detail) {
-        String cut = detail == null || detail.length() <= MAX_DETAIL ? detail : detail.substring(0, MAX_DETAIL);
         update("UPDATE deliveries SET outcome = 'failed', reason_code = ?, reason_detail = ?, finished_at = ? "
                 + "WHERE delivery_id = ? AND outcome IN ('requested', 'sending')", ps -> {
-                    ps.setString(1, code == null || code.length() <= 64 ? code : code.substring(0, 64));
-                    ps.setString(2, cut);
+                    ps.setString(1, Database.cut(code, 64));
+                    ps.setString(2, Database.cut(detail, MAX_DETAIL));
                     ps.setObject(3, Database.timestamp(clock.instant()));
                     ps.setString(4, deliveryId);
                 });

@@ -300,6 +300,11 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** {@code text} cut to a VARCHAR column's {@code max} characters ({@code null} stays {@code null}). */
+    public static String cut(String text, int max) {
+        return text == null || text.length() <= max ? text : text.substring(0, max);
+    }
+
     /** JDBC value for a {@code TIMESTAMP WITH TIME ZONE} column, portable across H2 and PostgreSQL. */
     public static OffsetDateTime timestamp(Instant instant) {
         return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
