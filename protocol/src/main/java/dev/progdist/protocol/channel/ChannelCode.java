@@ -71,6 +71,13 @@ public enum ChannelCode {
     RECEIPT_INVALID("receipt-invalid", Origin.SERVER_DELIVERY),
     /** An unexpected server failure; details only in the server log. */
     INTERNAL_ERROR("internal-error", Origin.SERVER_DELIVERY),
+    /** The delivery's rollout was stopped: the delivery ends at its next window. */
+    ROLLOUT_STOPPED("rollout-stopped", Origin.SERVER_DELIVERY),
+    /**
+     * The server instance that ran the delivery stopped without finishing it (a crash, a kill, a
+     * lost machine): recorded by another instance, or the same one after its restart.
+     */
+    SERVER_LOST("server-lost", Origin.SERVER_DELIVERY),
 
     // ---- envelopes (sealing at the server, opening at the TRP), docs/envelope.md ----
     ENVELOPE_MALFORMED("envelope-malformed", Origin.ENVELOPE),
