@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             PkiCommand.class,
             TrpCommand.class,
             GatewayCommand.class,
+            RolloutCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ProgdistCli implements Runnable {
