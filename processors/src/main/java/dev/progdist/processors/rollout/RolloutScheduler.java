@@ -51,6 +51,23 @@ public final class RolloutScheduler {
     private final String instanceId;
     private final Duration instanceLease;
     private final Clock clock;
+    private volatile Observer observer = Observer.NONE;
+
+    /** Told when this scheduler holds a rollout's lock and when it let go (tests watch for overlap). */
+    interface Observer {
+        Observer NONE = new Observer() {
+        };
+
+        default void entered(String rolloutId) {
+        }
+
+        default void left(String rolloutId) {
+        }
+    }
+
+    void observe(Observer o) {
+        this.observer = o;
+    }
 
     /**
      * @param validation    the server's device certificate validation, for the exclusion re-check at group start
@@ -127,6 +144,17 @@ public final class RolloutScheduler {
         if (r == null) {
             return false;
         }
+        observer.entered(id);
+        try {
+            work(c, id, r);
+        } finally {
+            observer.left(id); // before the commit or rollback that releases the lock
+        }
+        return true;
+    }
+
+    private void work(Connection c, String id, RolloutRow locked) throws SQLException {
+        RolloutRow r = locked;
         Instant now = engine.now();
         switch (r.status()) {
             case "creating" -> {
@@ -134,7 +162,7 @@ public final class RolloutScheduler {
                     engine.status(c, r, "failed", "creation-failed", "the creation was interrupted (the server "
                             + "creating it stopped)");
                 }
-                return true;
+                return;
             }
             case "scheduled" -> {
                 if (r.startAt() == null || !now.isBefore(r.startAt())) {
@@ -181,7 +209,6 @@ public final class RolloutScheduler {
         if (r.schedulerErrors() > 0) {
             Engine.update(c, "UPDATE rollouts SET scheduler_errors = 0 WHERE rollout_id = ?", id);
         }
-        return true;
     }
 
     /** Assignments past their deadline: timed out, then the retry rule. */
