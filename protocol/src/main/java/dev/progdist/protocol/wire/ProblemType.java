@@ -46,6 +46,13 @@ public enum ProblemType {
             "This user has the most open second paths allowed: end one or wait"),
     CHANNEL_RATE_LIMITED("channel-rate-limited", 429,
             "This session started too many second paths in a short time: wait before the next"),
+    UNKNOWN_PROGRAM("unknown-program", 400, "No such program version is published"),
+    EMPTY_TARGETS("empty-targets", 400, "The rollout's targets select no device"),
+    INVALID_TARGETS("invalid-targets", 400, "Some listed target devices are unknown or disabled"),
+    INVALID_STATE("invalid-state", 409, "The rollout's state does not allow this action"),
+    SELF_APPROVAL("self-approval", 403, "A rollout must be approved or denied by an operator other than its creator"),
+    DEVICE_NOT_OWNED("device-not-owned", 403, "The device is not registered to this user"),
+    DEVICE_DISABLED("device-disabled", 409, "The device is disabled: ask an operator"),
     INTERNAL_ERROR("internal-error", 500, "The server failed to handle the request");
 
     public static final String MEDIA_TYPE = "application/problem+json";
