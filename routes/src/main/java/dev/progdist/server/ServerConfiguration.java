@@ -219,7 +219,7 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "certificateValidation", validator);
         bind(context, "innerChannel", innerChannel);
         bind(context, "processorAuthentication", processorAuthentication);
-        bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail));
+        bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail, validator));
 
         // delivery stages
         bind(context, "programRequest", new ProgramRequest(ledger, processorAuthentication, rollouts));

@@ -46,6 +46,8 @@ public enum ProblemType {
             "This user has the most open second paths allowed: end one or wait"),
     CHANNEL_RATE_LIMITED("channel-rate-limited", 429,
             "This session started too many second paths in a short time: wait before the next"),
+    CERTIFICATE_REFUSED("certificate-refused", 400,
+            "The device certificate was refused: it does not validate, or it names another device"),
     INTERNAL_ERROR("internal-error", 500, "The server failed to handle the request");
 
     public static final String MEDIA_TYPE = "application/problem+json";
