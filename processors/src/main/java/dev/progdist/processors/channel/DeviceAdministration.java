@@ -30,9 +30,14 @@ public class DeviceAdministration {
 
     /**
      * Body of {@code POST /api/v1/devices}: {@code certificate} (optional) is the TRP certificate in
-     * PEM, which must validate ({@link DeviceCertificateValidator}) and name {@code deviceId}.
+     * PEM, which must validate ({@link DeviceCertificateValidator}) and name {@code deviceId};
+     * absent or empty: none.
      */
     public record Registration(String deviceId, String owner, String certificate) {
+        public Registration {
+            // optional: HttpExchanges.readJson requires every component it finds null
+            certificate = certificate == null ? "" : certificate;
+        }
     }
 
     /** Answer of {@code GET /api/v1/devices/{deviceId}/tags}. */
@@ -62,7 +67,7 @@ public class DeviceAdministration {
             throw new ProblemException(ProblemType.INVALID_FIELD,
                     "field 'deviceId' must be 1 to 64 characters of A-Z a-z 0-9 _ -, starting with a letter or digit");
         }
-        X509Certificate certificate = r.certificate() == null ? null : certificateOf(r.deviceId(), r.certificate(),
+        X509Certificate certificate = r.certificate().isEmpty() ? null : certificateOf(r.deviceId(), r.certificate(),
                 validator);
         String operator = exchange.getProperty(UserAuthentication.USER_ID, String.class);
         DeviceRegistry.Device d;
