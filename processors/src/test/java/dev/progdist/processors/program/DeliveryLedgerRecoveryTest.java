@@ -41,12 +41,21 @@ class DeliveryLedgerRecoveryTest {
     final DeliverySettlement recording = (c, id, installed, code, detail) -> settled.add(new Settled(id, installed, code));
 
     @BeforeEach
-    void open() {
-        db = TestDatabases.open(dir, 4);
+    void open() throws Exception {
+        db = openDatabase();
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
+        closeDatabase();
+    }
+
+    /** H2 here; PostgreSQL in {@link DeliveryLedgerRecoveryPostgresTest}. */
+    Database openDatabase() throws Exception {
+        return TestDatabases.open(dir, 4);
+    }
+
+    void closeDatabase() throws Exception {
         db.close();
     }
 
