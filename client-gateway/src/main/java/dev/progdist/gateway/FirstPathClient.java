@@ -172,6 +172,17 @@ public class FirstPathClient {
         return parse(check(response, response.statusCode() == 200 ? 200 : 201, MAX_RESPONSE_BYTES), JsonNode.class);
     }
 
+    /** A PUT without a body (e.g. a device tag) with the session token; the JSON answer must be 200. */
+    public JsonNode putJson(SessionResponse session, String path) {
+        return parse(send(authorized(session, path).PUT(HttpRequest.BodyPublishers.noBody()).build(), 200),
+                JsonNode.class);
+    }
+
+    /** A DELETE whose answer is JSON (e.g. a device tag removed) with the session token; it must be 200. */
+    public JsonNode deleteJson(SessionResponse session, String path) {
+        return parse(send(authorized(session, path).DELETE().build(), 200), JsonNode.class);
+    }
+
     /** Any DELETE with the session token; the answer must be 204. */
     public void delete(SessionResponse session, String path) {
         send(authorized(session, path).DELETE().build(), 204);

@@ -82,6 +82,20 @@ public final class Home {
         return root.resolve("blobs");
     }
 
+    /** Scratch files of a running server: nothing in it outlives the process that wrote it. */
+    public Path workDir() {
+        return root.resolve("work");
+    }
+
+    /**
+     * {@code work/releases}: the ciphertext files of the releases a server encrypted once for a
+     * wrapped rollout (one subdirectory per server instance). Ciphertext only, never a key; deleted
+     * when the rollout ends and at start-up.
+     */
+    public Path releasesDir() {
+        return workDir().resolve("releases");
+    }
+
     // ---- the files the distribution server reads (any CA may have made them; docs/operations.md) ----
 
     /** {@code pki/manufacturer-ca.crt}: the trust anchor for TRP (device) certificates. */

@@ -25,6 +25,10 @@ import dev.progdist.processors.delivery.PublisherSignatureCheck;
 import dev.progdist.processors.delivery.VersionResolution;
 import dev.progdist.protocol.program.PublisherSignatureVerifier;
 import dev.progdist.processors.delivery.ReceiptVerification;
+import dev.progdist.processors.delivery.ReleaseCache;
+import dev.progdist.processors.delivery.RolloutLink;
+import dev.progdist.processors.program.DeliverySettlement;
+import dev.progdist.processors.store.ServerInstances;
 import dev.progdist.processors.program.BlobStore;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.program.Entitlements;
@@ -67,10 +71,11 @@ import org.springframework.jms.connection.CachingConnectionFactory;
  * refer to by name. Settings come from Camel's properties (see {@code server.properties}).
  *
  * <p>Beans bound here: {@code database}, {@code auditLog}, {@code auditTrail},
- * {@code userAuthentication}, {@code userAdministration}, {@code problemResponder}, {@code serverHealth}, {@code clock};
+ * {@code userAuthentication}, {@code userAdministration}, {@code problemResponder}, {@code serverHealth}, {@code clock},
+ * {@code serverInstances} and {@code instanceHeartbeat} (crash recovery);
  * second path: {@code deviceRegistry}, {@code channelLog}, {@code innerChannel}, {@code processorAuthentication},
  * {@code deviceAdministration}; programs: {@code blobStore}, {@code programCatalog}, {@code entitlements},
- * {@code deliveryLedger}, {@code programAdministration}, {@code publishSignatureCheck} (publishing's
+ * {@code deliveryLedger}, {@code releaseCache}, {@code programAdministration}, {@code publishSignatureCheck} (publishing's
  * check of the publisher signature); delivery
  * stages (camel/delivery/, in order): {@code programRequest}, {@code entitlementCheck}, {@code versionResolution},
  * {@code publisherSignatureCheck}, {@code keyWrapping}, {@code programEncryption}, {@code deliveryTransmitter},
@@ -149,11 +154,36 @@ public class ServerConfiguration implements CamelConfiguration {
                 Integer.parseInt(required(pc, "progdist.server.login-concurrency"))));
         bind(context, "problemResponder", new ProblemResponder());
 
+        // this instance (a new ID per start) and the crash check: the unfinished deliveries of
+        // instances that stopped heartbeating (this home's previous run among them) fail server-lost
+        Duration lease = Duration.parse(required(pc, "progdist.rollout.instance-lease"));
+        long heartbeatPeriod = Long.parseLong(required(pc, "progdist.server.heartbeat-period"));
+        if (heartbeatPeriod <= 0 || Duration.ofMillis(heartbeatPeriod).compareTo(lease) >= 0) {
+            throw new IllegalStateException("progdist.server.heartbeat-period (" + heartbeatPeriod
+                    + " ms) must be positive and shorter than progdist.rollout.instance-lease (" + lease + ")");
+        }
+        ServerInstances instances = new ServerInstances(database, clock);
+        instances.register();
+        context.addService(closing("server-instance", instances::deregister));
+        bind(context, "serverInstances", instances);
+        // the rollout engine replaces these two (the lead wires it): until then no delivery serves a rollout
+        RolloutLink rollouts = RolloutLink.NONE;
+        DeliverySettlement settlement = DeliverySettlement.NONE;
+
         // programs
         BlobStore blobs = BlobStore.forHome(home);
         ProgramCatalog catalog = new ProgramCatalog(database, blobs, clock);
         Entitlements entitlements = new Entitlements(database, clock);
-        DeliveryLedger ledger = new DeliveryLedger(database, clock);
+        DeliveryLedger ledger = new DeliveryLedger(database, clock, instances.instanceId(), settlement);
+        InstanceHeartbeat heartbeat = new InstanceHeartbeat(instances, ledger, lease);
+        heartbeat.failLost();
+        bind(context, "instanceHeartbeat", heartbeat);
+        // wrapped rollouts: one release per rollout, its ciphertext in this instance's own directory;
+        // what earlier runs (and stopped instances) on this home left there is deleted
+        ReleaseCache.sweep(home.releasesDir(), instances.live(lease));
+        ReleaseCache releases = new ReleaseCache(home.releasesDir().resolve(instances.instanceId()), catalog);
+        context.addService(closing("release-cache", releases::close));
+        bind(context, "releaseCache", releases);
         bind(context, "publishSignatureCheck", new PublishSignatureCheck(publisher));
         bind(context, "blobStore", blobs);
         bind(context, "programCatalog", catalog);
@@ -189,18 +219,19 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "certificateValidation", validator);
         bind(context, "innerChannel", innerChannel);
         bind(context, "processorAuthentication", processorAuthentication);
-        bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail));
+        bind(context, "deviceAdministration", new DeviceAdministration(devices, channelLog, auditTrail, validator));
 
         // delivery stages
-        bind(context, "programRequest", new ProgramRequest(ledger, processorAuthentication));
+        bind(context, "programRequest", new ProgramRequest(ledger, processorAuthentication, rollouts));
         bind(context, "entitlementCheck", new EntitlementCheck(entitlements));
         bind(context, "versionResolution", new VersionResolution(catalog));
         bind(context, "publisherSignatureCheck", new PublisherSignatureCheck(
                 PublisherSignatureVerifier.forPublisher(publisher)));
-        bind(context, "keyWrapping", new KeyWrapping(EnvelopeMode.parse(setting(pc, "progdist.delivery.default-mode"))));
+        bind(context, "keyWrapping", new KeyWrapping(EnvelopeMode.parse(setting(pc, "progdist.delivery.default-mode")),
+                releases));
         bind(context, "programEncryption", new ProgramEncryption(catalog, ledger, publisher));
         bind(context, "deliveryTransmitter", new DeliveryTransmitter(
-                Integer.parseInt(setting(pc, "progdist.delivery.window")), processorAuthentication));
+                Integer.parseInt(setting(pc, "progdist.delivery.window")), processorAuthentication, rollouts));
         bind(context, "receiptVerification", new ReceiptVerification(ledger, auditTrail));
         bind(context, "deliveryFailures", new DeliveryFailures(innerChannel));
 

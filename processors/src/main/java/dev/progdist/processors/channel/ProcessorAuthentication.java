@@ -91,7 +91,7 @@ public class ProcessorAuthentication implements DeviceTrust {
                     + " is not registered to the user of this session");
         } else {
             channel.accept(deviceId, fingerprint);
-            devices.seen(deviceId, fingerprint);
+            devices.seen(deviceId, fingerprint, cert);
             log.record(channel.sessionId(), channel.userId(), deviceId, fingerprint, "authenticated", null, null);
             return;
         }

@@ -18,7 +18,8 @@ import java.util.Objects;
  *
  * <p>Filled in stage by stage: {@code device} and {@code request} by the inner channel (from the
  * validated certificate and the TRP's Fetch), {@code deliveryId} by program request (the ledger
- * row), {@code program} by version resolution, {@code mode} and {@code keyMaterial} by key wrapping,
+ * row), {@code assignment} by program request too when the delivery serves a rollout (null otherwise),
+ * {@code program} by version resolution, {@code mode} and {@code keyMaterial} by key wrapping,
  * {@code transfer} and {@code serverNonce} by program encryption (which consumes the key material),
  * {@code envelopeSha256} by transmit after the last byte. {@code received} is the TRP message that
  * started the current step (Fetch, DeliveryAck or Receipt).
@@ -28,7 +29,7 @@ import java.util.Objects;
  * ends, however it ends. {@link #toString()} names no secret.
  */
 public record DeliveryContext(DeviceSession device, Request request, Stage stage, ChannelMessage received,
-        String deliveryId, ProgramCatalog.ProgramVersion program, EnvelopeMode mode, DeviceKeyMaterial keyMaterial,
+        String deliveryId, RolloutLink.Assignment assignment, ProgramCatalog.ProgramVersion program, EnvelopeMode mode, DeviceKeyMaterial keyMaterial,
         EnvelopeTransfer transfer, String serverNonce, String envelopeSha256, List<ChannelMessage> outgoing) {
 
     /** Where a delivery stands: the last stage that completed. */
@@ -79,7 +80,7 @@ public record DeliveryContext(DeviceSession device, Request request, Stage stage
 
     /** A new delivery, as the inner channel hands it to the program-request stage. */
     public static DeliveryContext requested(DeviceSession device, ChannelMessage.Fetch fetch) {
-        return new DeliveryContext(device, Request.of(fetch), Stage.REQUESTED, fetch, null, null, null, null, null,
+        return new DeliveryContext(device, Request.of(fetch), Stage.REQUESTED, fetch, null, null, null, null, null, null,
                 null, null, List.of());
     }
 
@@ -109,58 +110,64 @@ public record DeliveryContext(DeviceSession device, Request request, Stage stage
     // ---- the next context: one method per thing a stage adds ----
 
     public DeliveryContext at(Stage next) {
-        return new DeliveryContext(device, request, next, received, deliveryId, program, mode, keyMaterial, transfer,
+        return new DeliveryContext(device, request, next, received, deliveryId, assignment, program, mode, keyMaterial, transfer,
                 serverNonce, envelopeSha256, outgoing);
     }
 
     public DeliveryContext opened(String id) {
-        return new DeliveryContext(device, request, Stage.OPENED, received, Objects.requireNonNull(id), program, mode,
+        return new DeliveryContext(device, request, Stage.OPENED, received, Objects.requireNonNull(id), assignment, program, mode,
                 keyMaterial, transfer, serverNonce, envelopeSha256, outgoing);
     }
 
+    /** The delivery serves this rollout assignment ({@link RolloutLink#claim}): its mode is the rollout's. */
+    public DeliveryContext linked(RolloutLink.Assignment rollout) {
+        return new DeliveryContext(device, request, stage, received, deliveryId, Objects.requireNonNull(rollout),
+                program, mode, keyMaterial, transfer, serverNonce, envelopeSha256, outgoing);
+    }
+
     public DeliveryContext resolved(ProgramCatalog.ProgramVersion version) {
-        return new DeliveryContext(device, request, Stage.RESOLVED, received, deliveryId, Objects.requireNonNull(version),
-                mode, keyMaterial, transfer, serverNonce, envelopeSha256, outgoing);
+        return new DeliveryContext(device, request, Stage.RESOLVED, received, deliveryId, assignment,
+                Objects.requireNonNull(version), mode, keyMaterial, transfer, serverNonce, envelopeSha256, outgoing);
     }
 
     public DeliveryContext keyWrapped(EnvelopeMode envelopeMode, DeviceKeyMaterial keys) {
-        return new DeliveryContext(device, request, Stage.KEY_WRAPPED, received, deliveryId, program,
+        return new DeliveryContext(device, request, Stage.KEY_WRAPPED, received, deliveryId, assignment, program,
                 Objects.requireNonNull(envelopeMode), Objects.requireNonNull(keys), transfer, serverNonce, envelopeSha256,
                 outgoing);
     }
 
     /** Program encryption consumed the key material: the transfer holds it now. */
     public DeliveryContext encrypted(EnvelopeTransfer envelope, String nonce, ChannelMessage.DeliveryStart start) {
-        return new DeliveryContext(device, request, Stage.ENCRYPTED, received, deliveryId, program, mode, null,
+        return new DeliveryContext(device, request, Stage.ENCRYPTED, received, deliveryId, assignment, program, mode, null,
                 Objects.requireNonNull(envelope), Objects.requireNonNull(nonce), envelopeSha256, append(start));
     }
 
     public DeliveryContext windowSent(List<? extends ChannelMessage> chunks) {
-        return new DeliveryContext(device, request, Stage.SENDING, received, deliveryId, program, mode, keyMaterial,
+        return new DeliveryContext(device, request, Stage.SENDING, received, deliveryId, assignment, program, mode, keyMaterial,
                 transfer, serverNonce, envelopeSha256, append(chunks.toArray(new ChannelMessage[0])));
     }
 
     public DeliveryContext allSent(List<? extends ChannelMessage> chunks, String sha256) {
         List<ChannelMessage> last = new ArrayList<>(chunks);
         last.add(new ChannelMessage.DeliveryEnd(sha256));
-        return new DeliveryContext(device, request, Stage.SENT, received, deliveryId, program, mode, keyMaterial,
+        return new DeliveryContext(device, request, Stage.SENT, received, deliveryId, assignment, program, mode, keyMaterial,
                 transfer, serverNonce, Objects.requireNonNull(sha256), append(last.toArray(new ChannelMessage[0])));
     }
 
     public DeliveryContext installed() {
-        return new DeliveryContext(device, request, Stage.INSTALLED, received, deliveryId, program, mode, keyMaterial,
+        return new DeliveryContext(device, request, Stage.INSTALLED, received, deliveryId, assignment, program, mode, keyMaterial,
                 transfer, serverNonce, envelopeSha256, append(new ChannelMessage.Close()));
     }
 
     /** The same delivery, started again by the TRP's next message (DeliveryAck or Receipt). */
     public DeliveryContext receiving(ChannelMessage message) {
-        return new DeliveryContext(device, request, stage, Objects.requireNonNull(message), deliveryId, program, mode,
+        return new DeliveryContext(device, request, stage, Objects.requireNonNull(message), deliveryId, assignment, program, mode,
                 keyMaterial, transfer, serverNonce, envelopeSha256, List.of());
     }
 
     /** What the inner channel keeps after it sent {@link #outgoing()}. */
     public DeliveryContext sentOut() {
-        return new DeliveryContext(device, request, stage, received, deliveryId, program, mode, keyMaterial, transfer,
+        return new DeliveryContext(device, request, stage, received, deliveryId, assignment, program, mode, keyMaterial, transfer,
                 serverNonce, envelopeSha256, List.of());
     }
 
@@ -182,7 +189,8 @@ public record DeliveryContext(DeviceSession device, Request request, Stage stage
 
     @Override
     public String toString() {
-        return "DeliveryContext[" + stage + ", delivery " + deliveryId + ", device " + device.deviceId() + ", "
+        return "DeliveryContext[" + stage + ", delivery " + deliveryId
+                + (assignment == null ? "" : " (rollout " + assignment.rolloutId() + ")") + ", device " + device.deviceId() + ", "
                 + request.programId() + (program == null ? "" : " " + program.version())
                 + (mode == null ? "" : " (" + mode.label() + ")") + ", " + outgoing.size() + " outgoing]";
     }

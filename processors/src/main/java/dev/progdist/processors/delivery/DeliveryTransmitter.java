@@ -14,7 +14,9 @@ import java.util.List;
  * with the envelope's SHA-256 after the last byte. The first window follows DeliveryStart
  * ({@link #sendWindow}); each later one answers a DeliveryAck that must acknowledge exactly what
  * was sent ({@link #acknowledged}, else {@code protocol-violation}). Before each window the device
- * must still be trusted, so a revocation stops a delivery at its next window. The last window is
+ * must still be trusted, so a revocation stops a delivery at its next window, and a delivery that
+ * serves a rollout must still be wanted by it ({@link RolloutLink#stillWanted}, else
+ * {@code rollout-stopped}), so stopping a rollout ends its deliveries at their next window. The last window is
  * not acknowledged: the TRP answers DeliveryEnd with its Receipt. Sealed.
  */
 public class DeliveryTransmitter {
@@ -29,9 +31,13 @@ public class DeliveryTransmitter {
 
     private final int window;
     private final DeviceTrust trust;
+    private final RolloutLink rollouts;
 
-    /** @param window bytes of envelope per relay round (rounded up to whole chunks) */
-    public DeliveryTransmitter(int window, DeviceTrust trust) {
+    /**
+     * @param window   bytes of envelope per relay round (rounded up to whole chunks)
+     * @param rollouts the rollout engine, or {@link RolloutLink#NONE} where there are no rollouts
+     */
+    public DeliveryTransmitter(int window, DeviceTrust trust, RolloutLink rollouts) {
         if (window < CHUNK) {
             throw new IllegalArgumentException("the delivery window must be at least one chunk (" + CHUNK + " bytes)");
         }
@@ -41,6 +47,7 @@ public class DeliveryTransmitter {
         }
         this.window = window;
         this.trust = trust;
+        this.rollouts = java.util.Objects.requireNonNull(rollouts, "rollouts");
     }
 
     /** SENDING (with the TRP's DeliveryAck) → SENDING or SENT: checks the acknowledgement, sends the next window. */
@@ -62,6 +69,10 @@ public class DeliveryTransmitter {
 
     private DeliveryContext window(DeliveryContext delivery) {
         trust.requireTrusted(delivery.device());
+        if (delivery.assignment() != null && !rollouts.stillWanted(delivery.deliveryId())) {
+            throw new DeliveryException(ChannelCode.ROLLOUT_STOPPED, "rollout " + delivery.assignment().rolloutId()
+                    + " no longer wants this delivery (it was stopped)");
+        }
         EnvelopeTransfer envelope = delivery.transfer();
         List<ChannelMessage.DeliveryChunk> chunks = new ArrayList<>();
         int windowSent = 0;

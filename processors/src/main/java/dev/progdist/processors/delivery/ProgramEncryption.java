@@ -6,6 +6,7 @@ import dev.progdist.processors.program.ProgramCatalog;
 import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.envelope.EnvelopeException;
 import dev.progdist.protocol.envelope.EnvelopeSealer;
+import dev.progdist.protocol.envelope.EnvelopeStream;
 import java.security.SecureRandom;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
@@ -13,7 +14,8 @@ import java.util.Base64;
 
 /**
  * Stage 6, program encryption: opens the envelope stream over the program's blob under the key
- * material of key wrapping (it encrypts as it is read, so memory stays one chunk whatever the
+ * material of key wrapping (it encrypts as it is read, or for a wrapped rollout copies the release
+ * encrypted once ({@link ReleaseCache}), so memory stays one chunk whatever the
  * program's size), draws the fresh server nonce the receipt must carry, marks the ledger row
  * {@code sending}, and returns DeliveryStart to be sent: what is coming, its digest, the
  * publisher's signature and certificate, and the nonce. Raises the envelope codes. Sealed.
@@ -41,8 +43,11 @@ public class ProgramEncryption {
         ProgramCatalog.ProgramVersion program = delivery.program();
         EnvelopeTransfer envelope;
         try {
-            envelope = new EnvelopeTransfer(EnvelopeSealer.forMode(delivery.mode(), random)
-                    .encrypt(delivery.keyMaterial(), catalog.blob(program)));
+            // a rollout's release: its ciphertext behind this device's header; else encrypt the blob now
+            envelope = new EnvelopeTransfer(delivery.keyMaterial().ofRelease()
+                    ? EnvelopeStream.ofRelease(delivery.keyMaterial())
+                    : EnvelopeSealer.forMode(delivery.mode(), random).encrypt(delivery.keyMaterial(),
+                            catalog.blob(program)));
         } catch (EnvelopeException e) {
             throw new DeliveryException(e.reason(), e.getMessage());
         }

@@ -13,6 +13,10 @@ import java.util.HexFormat;
  * SHA-256 KDF and AES-256 key wrap);</li>
  * <li>{@code direct}: a KEM encapsulation to the TRP key (HPKE DHKEM(P-256), or RSA-KEM) and the
  * payload key and base nonce derived from it; no content key travels.</li>
+ * <li>{@code wrapped}, of a {@link SealedRelease} ({@link SealedRelease#wrapKey}): the release's
+ * content key wrapped to the TRP key in a fresh RecipientInfo, and the release's ciphertext file
+ * and tag; this material holds no content key at all (the header carries only its wrapped form),
+ * and {@link EnvelopeStream#ofRelease} consumes it ({@link #ofRelease()} says which it is).</li>
  * </ul>
  * {@link #header()} is the public part, the envelope's bytes before the encrypted content (it
  * names the recipient and carries the wrapped key or the encapsulation).
@@ -23,7 +27,8 @@ import java.util.HexFormat;
  * recipient's certificate digest and sizes only. Not thread-safe; not serializable.
  */
 public abstract sealed class DeviceKeyMaterial implements AutoCloseable
-        permits DeviceKeyMaterial.WrappedContentKey, DeviceKeyMaterial.KemEncapsulation {
+        permits DeviceKeyMaterial.WrappedContentKey, DeviceKeyMaterial.KemEncapsulation,
+        DeviceKeyMaterial.ReleaseRecipient {
 
     private final EnvelopeMode mode;
     private final byte[] recipientDigest;
@@ -59,6 +64,14 @@ public abstract sealed class DeviceKeyMaterial implements AutoCloseable
 
     /** The whole envelope's length in bytes. */
     public abstract long envelopeLength();
+
+    /**
+     * True for the material of a {@link SealedRelease}: its envelope copies the release's
+     * ciphertext ({@link EnvelopeStream#ofRelease}) instead of encrypting a program file.
+     */
+    public boolean ofRelease() {
+        return false;
+    }
 
     byte[] headerBytes() {
         return header;
@@ -123,6 +136,38 @@ public abstract sealed class DeviceKeyMaterial implements AutoCloseable
         public void close() {
             markClosed();
             payload.close();
+        }
+    }
+
+    /**
+     * {@code wrapped}, of a release: the CMS header with this device's RecipientInfo (the release's
+     * content key wrapped to the device key), and where the shared ciphertext and its tag are. No
+     * secret: the content key itself stays in the {@link SealedRelease}.
+     */
+    static final class ReleaseRecipient extends DeviceKeyMaterial {
+        final java.nio.file.Path ciphertextFile;
+        final byte[] tag;
+
+        ReleaseRecipient(byte[] recipientDigest, long plaintextLength, byte[] header, java.nio.file.Path ciphertextFile,
+                byte[] tag) {
+            super(EnvelopeMode.WRAPPED, recipientDigest, plaintextLength, header);
+            this.ciphertextFile = ciphertextFile;
+            this.tag = tag.clone();
+        }
+
+        @Override
+        public long envelopeLength() {
+            return headerBytes().length + plaintextLength() + CmsFormat.MAC_TLV_BYTES;
+        }
+
+        @Override
+        public boolean ofRelease() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+            markClosed();
         }
     }
 

@@ -39,7 +39,8 @@ public interface EnvelopeSealer {
      *
      * @throws EnvelopeException {@code envelope-io} if the file cannot be opened or its size is not
      *         the one the key material was made for
-     * @throws IllegalArgumentException if {@code keys} are for the other mode
+     * @throws IllegalArgumentException if {@code keys} are for the other mode, or of a {@link SealedRelease}
+     *         (those go to {@link EnvelopeStream#ofRelease})
      * @throws IllegalStateException if {@code keys} were used or closed already
      */
     EnvelopeStream encrypt(DeviceKeyMaterial keys, Path plaintext) throws EnvelopeException;

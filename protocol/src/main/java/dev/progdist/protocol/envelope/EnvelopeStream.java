@@ -1,6 +1,5 @@
 package dev.progdist.protocol.envelope;
 
-import dev.progdist.protocol.keys.CertificateProfile.KeyType;
 import dev.progdist.protocol.program.EnvelopeMode;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +13,6 @@ import java.util.Objects;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import org.bouncycastle.asn1.cms.RecipientInfo;
 
 /**
  * The program-encryption stage: the envelope of one program file as a stream of bytes, encrypted
@@ -125,15 +123,23 @@ public final class EnvelopeStream extends InputStream {
         }
     }
 
-    /** A wrapped envelope around an already encrypted release (see {@link SealedRelease}). */
-    static EnvelopeStream ofRelease(KeyType type, java.security.cert.X509Certificate recipient, byte[] contentKey,
-            byte[] nonce, byte[] tag, Path ciphertext, long size, java.security.SecureRandom random)
-            throws EnvelopeException {
-        RecipientInfo info = CmsFormat.recipientInfo(type, recipient, contentKey, random);
-        byte[] header = CmsFormat.header(info, nonce, size);
-        FileChannel channel = openRead(ciphertext);
+    /**
+     * Program encryption for the key material of a {@link SealedRelease} ({@link SealedRelease#wrapKey}):
+     * the device's header, the release's shared ciphertext copied as it is read, and the tag. Takes
+     * over {@code keys} (single use).
+     *
+     * @throws EnvelopeException {@code envelope-io} if the ciphertext file is gone or changed length
+     * @throws IllegalArgumentException if {@code keys} are not of a release ({@link DeviceKeyMaterial#ofRelease()})
+     * @throws IllegalStateException if {@code keys} were used or closed already
+     */
+    public static EnvelopeStream ofRelease(DeviceKeyMaterial keys) throws EnvelopeException {
+        if (!(keys instanceof DeviceKeyMaterial.ReleaseRecipient release)) {
+            throw new IllegalArgumentException("not the key material of a sealed release: " + keys);
+        }
+        keys.take();
+        FileChannel channel = openRead(release.ciphertextFile);
         try {
-            if (channel.size() != size) {
+            if (channel.size() != release.plaintextLength()) {
                 throw EnvelopeException.io(new IOException("release ciphertext file changed since encryption"));
             }
         } catch (IOException e) {
@@ -143,8 +149,8 @@ public final class EnvelopeStream extends InputStream {
             closeQuietly(channel);
             throw e;
         }
-        return new EnvelopeStream(header.length + size + CmsFormat.MAC_TLV_BYTES,
-                new CopyProducer(header, new ProgramReader(channel, size), CmsFormat.trailer(tag)));
+        return new EnvelopeStream(release.envelopeLength(), new CopyProducer(release.headerBytes(),
+                new ProgramReader(channel, release.plaintextLength()), CmsFormat.trailer(release.tag)));
     }
 
     /** Total envelope length in bytes. */

@@ -120,7 +120,21 @@ public final class SealedRelease implements AutoCloseable {
      * @throws IllegalStateException after {@link #close()}
      */
     public EnvelopeStream envelopeFor(X509Certificate recipient) throws EnvelopeException {
+        return EnvelopeStream.ofRelease(wrapKey(recipient));
+    }
+
+    /**
+     * Key wrapping for one device of this release: the content key wrapped to {@code recipient} (a
+     * validated TRP certificate) in a fresh RecipientInfo. The material holds no content key; it is
+     * single use, consumed by {@link EnvelopeStream#ofRelease}, which copies this release's ciphertext
+     * behind the device's header.
+     *
+     * @throws EnvelopeException {@code envelope-unsupported-key} for a key that cannot receive envelopes
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public DeviceKeyMaterial wrapKey(X509Certificate recipient) throws EnvelopeException {
         KeyType type = Envelopes.recipientKeyType(recipient);
+        byte[] digest = Envelopes.certificateDigest(recipient);
         byte[] key;
         synchronized (contentKey) {
             if (closed) {
@@ -129,10 +143,16 @@ public final class SealedRelease implements AutoCloseable {
             key = contentKey.clone();
         }
         try {
-            return EnvelopeStream.ofRelease(type, recipient, key, nonce, tag, ciphertextFile, size, random);
+            byte[] header = CmsFormat.header(CmsFormat.recipientInfo(type, recipient, key, random), nonce, size);
+            return new DeviceKeyMaterial.ReleaseRecipient(digest, size, header, ciphertextFile, tag);
         } finally {
             Envelopes.wipe(key);
         }
+    }
+
+    /** The file that holds this release's encrypted content (ciphertext only). */
+    public Path ciphertextFile() {
+        return ciphertextFile;
     }
 
     /** Length of the program and of the ciphertext file. */

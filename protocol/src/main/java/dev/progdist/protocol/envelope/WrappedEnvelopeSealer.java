@@ -44,6 +44,10 @@ public final class WrappedEnvelopeSealer implements EnvelopeSealer {
 
     @Override
     public EnvelopeStream encrypt(DeviceKeyMaterial keys, Path plaintext) throws EnvelopeException {
+        if (keys.ofRelease()) {
+            // its envelope's content is the release's ciphertext, never this plaintext
+            throw new IllegalArgumentException("key material of a sealed release: use EnvelopeStream.ofRelease");
+        }
         if (!(keys instanceof DeviceKeyMaterial.WrappedContentKey wrapped)) {
             throw new IllegalArgumentException("not wrapped-mode key material: " + keys);
         }

@@ -53,6 +53,8 @@ public enum ProblemType {
     SELF_APPROVAL("self-approval", 403, "A rollout must be approved or denied by an operator other than its creator"),
     DEVICE_NOT_OWNED("device-not-owned", 403, "The device is not registered to this user"),
     DEVICE_DISABLED("device-disabled", 409, "The device is disabled: ask an operator"),
+    CERTIFICATE_REFUSED("certificate-refused", 400,
+            "The device certificate was refused: it does not validate, or it names another device"),
     INTERNAL_ERROR("internal-error", 500, "The server failed to handle the request");
 
     public static final String MEDIA_TYPE = "application/problem+json";

@@ -149,6 +149,63 @@ class EnvelopeRoundTripTest {
                         e -> assertThat(e.code()).isEqualTo(EnvelopeException.WRONG_RECIPIENT));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"ec", "rsa"})
+    void releaseKeyMaterialSharesCiphertextAndOpensOnlyForItsDevice(String keyType) throws Exception {
+        Path program = program(dir, 150_000, 11);
+        Trp first = TestTrps.of(keyType, true);
+        Trp second = TestTrps.of(keyType, false);
+        Path ciphertext = dir.resolve("release.bin");
+        byte[][] envelopes = new byte[2][];
+        try (SealedRelease release = SealedRelease.encrypt(program, ciphertext, RANDOM)) {
+            Trp[] devices = {first, second};
+            for (int i = 0; i < 2; i++) {
+                DeviceKeyMaterial keys = release.wrapKey(devices[i].certificate());
+                assertThat(keys.ofRelease()).isTrue();
+                assertThat(keys.mode()).isEqualTo(EnvelopeMode.WRAPPED);
+                assertThat(keys.plaintextLength()).isEqualTo(150_000);
+                // the generic sealer does not take it: its content is the release's ciphertext
+                assertThatThrownBy(() -> EnvelopeSealer.forMode(EnvelopeMode.WRAPPED, RANDOM).encrypt(keys, program))
+                        .isInstanceOf(IllegalArgumentException.class);
+                try (EnvelopeStream stream = EnvelopeStream.ofRelease(keys)) {
+                    envelopes[i] = stream.readAllBytes();
+                    assertThat((long) envelopes[i].length).isEqualTo(stream.length()).isEqualTo(keys.envelopeLength());
+                }
+                assertThatThrownBy(() -> EnvelopeStream.ofRelease(keys)).as("single use")
+                        .isInstanceOf(IllegalStateException.class);
+            }
+            DeviceKeyMaterial closed = release.wrapKey(first.certificate());
+            closed.close();
+            assertThatThrownBy(() -> EnvelopeStream.ofRelease(closed)).isInstanceOf(IllegalStateException.class);
+            try (DeviceKeyMaterial direct = EnvelopeSealer.forMode(EnvelopeMode.WRAPPED, RANDOM)
+                    .wrapKey(first.certificate(), 10)) {
+                assertThat(direct.ofRelease()).isFalse();
+                assertThatThrownBy(() -> EnvelopeStream.ofRelease(direct)).isInstanceOf(IllegalArgumentException.class);
+            }
+        }
+        byte[] content = Files.readAllBytes(ciphertext);
+        for (int i = 0; i < 2; i++) {
+            byte[] envelope = envelopes[i];
+            assertThat(java.util.Arrays.copyOfRange(envelope, envelope.length - content.length - 18,
+                    envelope.length - 18)).as("the shared ciphertext").isEqualTo(content);
+        }
+        assertThat(java.util.Arrays.copyOfRange(envelopes[0], envelopes[0].length - 18, envelopes[0].length))
+                .as("the shared tag")
+                .isEqualTo(java.util.Arrays.copyOfRange(envelopes[1], envelopes[1].length - 18, envelopes[1].length));
+        Path env0 = Files.write(dir.resolve("env-0"), envelopes[0]);
+        Path env1 = Files.write(dir.resolve("env-1"), envelopes[1]);
+        assertThat(EnvelopeOpener.open(env0, first.key(), first.certificate(), dir.resolve("out-0")).plaintextSha256Hex())
+                .isEqualTo(sha256(program));
+        assertThat(EnvelopeOpener.open(env1, second.key(), second.certificate(), dir.resolve("out-1"))
+                .plaintextSha256Hex()).isEqualTo(sha256(program));
+        for (Path[] wrong : new Path[][] {{env0, null}, {env1, null}}) {
+            Trp other = wrong[0] == env0 ? second : first;
+            assertThatThrownBy(() -> EnvelopeOpener.open(wrong[0], other.key(), other.certificate(), dir.resolve("x")))
+                    .isInstanceOfSatisfying(EnvelopeException.class,
+                            e -> assertThat(e.code()).isEqualTo(EnvelopeException.WRONG_RECIPIENT));
+        }
+    }
+
     @Test
     void unsupportedRecipientKeysAreRefused() {
         Trp rsa2048 = TestTrps.issue("small-rsa", TestTrps.rsa(2048), TestTrps.usageFor(false));

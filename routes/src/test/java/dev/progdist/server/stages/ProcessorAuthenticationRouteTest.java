@@ -50,6 +50,11 @@ class ProcessorAuthenticationRouteTest extends SecondPathRouteTestSupport {
                 alice.path("sessionId").asText(), "trp-pa-1", "alice"));
         assertThat(channelEvents(alice)).containsExactly("authenticated null trp-pa-1");
         assertThat(devices.find("trp-pa-1").orElseThrow().lastFingerprint()).isNotNull();
+        // the accepted certificate is stored, for rollouts to exclude revoked and expired devices
+        assertThat(devices.certificatePem("trp-pa-1"))
+                .hasValue(dev.progdist.protocol.keys.Pem.toPem(device.certificate()));
+        assertThat(devices.find("trp-pa-1").orElseThrow().certificateNotAfter())
+                .isEqualTo(device.certificate().getNotAfter().toInstant());
     }
 
     @Test

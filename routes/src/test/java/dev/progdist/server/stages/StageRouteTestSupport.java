@@ -19,6 +19,8 @@ import dev.progdist.processors.delivery.ProgramEncryption;
 import dev.progdist.processors.delivery.ProgramRequest;
 import dev.progdist.processors.delivery.PublisherSignatureCheck;
 import dev.progdist.processors.delivery.ReceiptVerification;
+import dev.progdist.processors.delivery.ReleaseCache;
+import dev.progdist.processors.delivery.RolloutLink;
 import dev.progdist.processors.delivery.VersionResolution;
 import dev.progdist.processors.http.ProblemResponder;
 import dev.progdist.processors.pki.DeviceCertificateValidator;
@@ -90,6 +92,7 @@ abstract class StageRouteTestSupport extends CamelMainTestSupport {
     DeviceRegistry devices;
     DeviceCertificateValidator validator;
     ProcessorAuthentication trust;
+    ReleaseCache releases;
 
     /** The route files under test, relative to the classpath, e.g. {@code camel/delivery/2-entitlement.camel.yaml}. */
     abstract List<String> routeFiles();
@@ -97,6 +100,11 @@ abstract class StageRouteTestSupport extends CamelMainTestSupport {
     /** {@code progdist.delivery.window}. */
     int deliveryWindow() {
         return 1_048_576;
+    }
+
+    /** What the stages ask about rollouts: none, unless a test says otherwise. */
+    RolloutLink rollouts() {
+        return RolloutLink.NONE;
     }
 
     /** {@code progdist.delivery.default-mode}. */
@@ -138,19 +146,23 @@ abstract class StageRouteTestSupport extends CamelMainTestSupport {
 
         registry.bind("problemResponder", new ProblemResponder());
         registry.bind("certificateValidation", validator);
-        registry.bind("programRequest", new ProgramRequest(ledger, trust));
+        releases = new ReleaseCache(home.releasesDir().resolve("test-instance"), catalog);
+        registry.bind("programRequest", new ProgramRequest(ledger, trust, rollouts()));
         registry.bind("entitlementCheck", new EntitlementCheck(entitlements));
         registry.bind("versionResolution", new VersionResolution(catalog));
         registry.bind("publisherSignatureCheck",
                 new PublisherSignatureCheck(PublisherSignatureVerifier.forPublisher(publisher)));
-        registry.bind("keyWrapping", new KeyWrapping(defaultMode()));
+        registry.bind("keyWrapping", new KeyWrapping(defaultMode(), releases));
         registry.bind("programEncryption", new ProgramEncryption(catalog, ledger, publisher));
-        registry.bind("deliveryTransmitter", new DeliveryTransmitter(deliveryWindow(), trust));
+        registry.bind("deliveryTransmitter", new DeliveryTransmitter(deliveryWindow(), trust, rollouts()));
         registry.bind("receiptVerification", new ReceiptVerification(ledger, (e, a, s, d) -> { }));
     }
 
     @AfterEach
     void closeDatabase() {
+        if (releases != null) {
+            releases.close();
+        }
         if (database != null) {
             database.close();
         }
