@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             PkiCommand.class,
             TrpCommand.class,
             GatewayCommand.class,
+            FleetCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ProgdistCli implements Runnable {
