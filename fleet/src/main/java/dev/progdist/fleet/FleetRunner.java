@@ -110,6 +110,12 @@ public final class FleetRunner implements AutoCloseable {
                     4_456_448);
         }
 
+        public Options withSecret(char[] s) {
+            return new Options(home, prefix, devices, user, s, servers, trustCa, checkInPeriod, faults, slowDelay,
+                    workers, maxConcurrentLogins, busRequestTimeout, busStepTimeout, httpTimeout, refreshMargin,
+                    maxMessageBytes);
+        }
+
         public Options withServers(List<URI> s) {
             return new Options(home, prefix, devices, user, secret, s, trustCa, checkInPeriod, faults, slowDelay,
                     workers, maxConcurrentLogins, busRequestTimeout, busStepTimeout, httpTimeout, refreshMargin,

@@ -10,7 +10,7 @@ package dev.progdist.fleet;
  * @param installed   deliveries that ended installed with the receipt accepted, since start
  * @param failed      deliveries that failed or whose TRP did not answer, since start
  * @param silent      devices gone silent (the vanish fault): neither TRP nor gateway answer any more
- * @param unreachable devices whose last check-in or login did not reach the server or was refused
+ * @param unreachable devices whose last check-in or login was refused or did not reach the server
  * @param checkIns    check-ins answered by the server since start
  */
 public record FleetStatus(int devices, int loggedIn, int checkingIn, int delivering, long installed, long failed,
@@ -21,7 +21,7 @@ public record FleetStatus(int devices, int loggedIn, int checkingIn, int deliver
         return devices + " devices: " + loggedIn + " logged in, " + checkingIn + " checking in, " + delivering
                 + " delivering, " + installed + " installed, " + failed + " failed"
                 + (silent > 0 ? ", " + silent + " silent" : "")
-                + (unreachable > 0 ? ", " + unreachable + " not reaching the server" : "")
+                + (unreachable > 0 ? ", " + unreachable + " refused or not reaching the server" : "")
                 + " (" + checkIns + " check-ins)";
     }
 }
