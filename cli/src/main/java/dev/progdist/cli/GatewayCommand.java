@@ -39,8 +39,13 @@ final class GatewayCommand {
         String busListen;
 
         Main create() {
+            return create(Map.of());
+        }
+
+        /** As {@link #create()}, with further settings of this command. */
+        Main create(Map<String, String> extra) {
             Home home = homeOption.home();
-            Map<String, String> overrides = new HashMap<>();
+            Map<String, String> overrides = new HashMap<>(extra);
             overrides.put("progdist.home", home.root().toString());
             if (server != null) {
                 overrides.put("progdist.gateway.server", server);
@@ -200,14 +205,39 @@ final class GatewayCommand {
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
-            description = "Run the gateway until stopped: keep the session alive and host the device bus.")
+            description = "Run the gateway until stopped: keep the session alive, host the device bus and check in "
+                    + "for each --device: when a rollout offers it a program, its TRP fetches and installs it. "
+                    + "A gateway that was offline catches up at its next check-in.")
     static final class Run implements Callable<Integer> {
         @Mixin
         GatewayOptions options;
 
+        @Option(names = "--device", paramLabel = "D",
+                description = "a device this gateway serves and checks in for (repeatable)")
+        java.util.List<String> devices = new java.util.ArrayList<>();
+
+        @Option(names = "--check-in", paramLabel = "DURATION",
+                description = "time between check-ins, e.g. 5s or PT5S (default: progdist.gateway.check-in-period, 5s)")
+        String checkIn;
+
         @Override
         public Integer call() throws Exception {
-            Main main = options.create();
+            Map<String, String> extra = new HashMap<>();
+            for (String d : devices) {
+                dev.progdist.protocol.DeviceId.require(d);
+            }
+            if (!devices.isEmpty()) {
+                extra.put("progdist.gateway.devices", String.join(",", devices));
+            }
+            if (checkIn != null) {
+                java.time.Duration period = Durations.parse("--check-in", checkIn);
+                if (period.compareTo(java.time.Duration.ofMillis(100)) < 0
+                        || period.compareTo(java.time.Duration.ofHours(1)) > 0) {
+                    throw new IllegalArgumentException("--check-in must be 100ms to 1h, not " + checkIn);
+                }
+                extra.put("progdist.gateway.check-in-period", String.valueOf(period.toMillis()));
+            }
+            Main main = options.create(extra);
             main.run();
             return 0;
         }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             TrpCommand.class,
             GatewayCommand.class,
             RolloutCommand.class,
+            FleetCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class ProgdistCli implements Runnable {

@@ -10,19 +10,60 @@ import org.apache.camel.ExchangeTimedOutException;
 import org.apache.camel.FluentProducerTemplate;
 
 /**
- * The gateway's side of the device bus, for Java callers (CLI, tests): sends a request to one TRP
- * through the {@code trp-status} route and waits for its correlated reply.
+ * The gateway's side of the device bus, for Java callers (CLI, tests, the check-in): sends a
+ * request to one TRP and waits for its correlated reply. How the request travels is a
+ * {@link Transport}: in a gateway process the {@code trp-status} and {@code trp-channel} routes
+ * ({@link #DeviceBus(FluentProducerTemplate, java.util.function.Consumer)}); in the fleet simulator
+ * plain JMS on its one shared broker, so that a thousand devices need no route or listener thread
+ * each. Either way the checks and reports here are the same.
  */
 public class DeviceBus {
 
     private static final int MAX_REPLY_CHARS = 256 * 1024;
 
-    private final FluentProducerTemplate template;
+    /**
+     * Carries one request to the TRP of a device and returns its reply. Implementations throw
+     * {@link NoAnswerException} when the TRP did not answer in time and any other
+     * {@link RuntimeException} when the bus failed.
+     */
+    public interface Transport {
+        /** A status request; returns the TRP's JSON reply (or {@code null}). */
+        String status(String deviceId);
+
+        /**
+         * One relay step ({@code kind} {@code channel-open} or {@code channel-records}) with the
+         * given {@code progdist*} request headers; returns the body and the reply's headers.
+         */
+        Reply channel(String deviceId, String kind, byte[] records, java.util.Map<String, Object> headers);
+    }
+
+    /** A TRP's reply as a transport received it: body ({@code byte[]}, {@code String} or null) and headers. */
+    public record Reply(Object body, java.util.Map<String, ?> headers) {
+    }
+
+    /** The TRP did not answer within the transport's timeout. */
+    public static final class NoAnswerException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public NoAnswerException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final Transport transport;
     private final java.util.function.Consumer<String> knownDevice;
 
-    /** {@code knownDevice} sees each device before the first request to it (provisions its bus secret). */
+    /**
+     * Through the gateway's routes ({@code direct:trp-status}, {@code direct:trp-channel}).
+     * {@code knownDevice} sees each device before the first request to it (provisions its bus secret).
+     */
     public DeviceBus(FluentProducerTemplate template, java.util.function.Consumer<String> knownDevice) {
-        this.template = template;
+        this(camel(template), knownDevice);
+    }
+
+    /** Through {@code transport}; {@code knownDevice} sees each device before each request to it. */
+    public DeviceBus(Transport transport, java.util.function.Consumer<String> knownDevice) {
+        this.transport = transport;
         this.knownDevice = knownDevice;
     }
 
@@ -45,34 +86,74 @@ public class DeviceBus {
         return channel(deviceId, kind, records, java.util.Map.of());
     }
 
-    /** As {@link #channel(String, String, byte[])}, with extra {@code progdist*} request headers. */
+    /**
+     * As {@link #channel(String, String, byte[])}, with extra {@code progdist*} request headers.
+     *
+     * @throws IllegalStateException when the TRP does not answer in time or the bus fails
+     */
     public ChannelStep channel(String deviceId, String kind, byte[] records, java.util.Map<String, Object> headers) {
         DeviceId.require(deviceId);
         knownDevice.accept(deviceId);
-        org.apache.camel.Exchange reply;
+        Reply reply;
         try {
-            reply = template.withHeaders(new java.util.HashMap<>(headers))
-                    .withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId).withHeader(DeviceBusMessage.KIND_HEADER, kind)
-                    .withBody(records).to("direct:trp-channel").send();
-        } catch (CamelExecutionException e) {
+            reply = transport.channel(deviceId, kind, records, headers);
+        } catch (NoAnswerException e) {
+            throw new IllegalStateException("TRP " + deviceId + " did not answer on the device bus in time", e);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (RuntimeException e) {
             throw new IllegalStateException("device bus step to " + deviceId + " failed: " + e.getMessage(), e);
         }
-        if (reply.getException() != null) {
-            if (reply.getException() instanceof ExchangeTimedOutException) {
-                throw new IllegalStateException("TRP " + deviceId + " did not answer on the device bus in time", reply.getException());
-            }
-            throw new IllegalStateException("device bus step to " + deviceId + " failed: "
-                    + reply.getException().getMessage(), reply.getException());
-        }
-        byte[] body = reply.getMessage().getBody(byte[].class);
         java.util.Map<String, String> report = new java.util.TreeMap<>();
-        reply.getMessage().getHeaders().forEach((k, v) -> {
+        reply.headers().forEach((k, v) -> {
             if (k.startsWith("progdist") && !k.equals(DeviceBusMessage.DEVICE_HEADER)
                     && !k.equals(DeviceBusMessage.KIND_HEADER) && v != null) {
                 report.put(k, v.toString());
             }
         });
+        byte[] body = reply.body() instanceof byte[] b ? b
+                : reply.body() instanceof String t ? t.getBytes(java.nio.charset.StandardCharsets.UTF_8) : null;
         return new ChannelStep(body == null ? new byte[0] : body, report);
+    }
+
+    /** The gateway process's transport: its device-bus routes and their JMS reply queues. */
+    static Transport camel(FluentProducerTemplate template) {
+        return new Transport() {
+            @Override
+            public String status(String deviceId) {
+                try {
+                    return template.withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId).to("direct:trp-status")
+                            .request(String.class);
+                } catch (CamelExecutionException e) {
+                    if (e.getCause() instanceof ExchangeTimedOutException) {
+                        throw new NoAnswerException("no answer in time", e);
+                    }
+                    throw new IllegalStateException("device bus request to " + deviceId + " failed: " + e.getMessage(),
+                            e);
+                }
+            }
+
+            @Override
+            public Reply channel(String deviceId, String kind, byte[] records, java.util.Map<String, Object> headers) {
+                org.apache.camel.Exchange reply;
+                try {
+                    reply = template.withHeaders(new java.util.HashMap<>(headers))
+                            .withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId)
+                            .withHeader(DeviceBusMessage.KIND_HEADER, kind)
+                            .withBody(records).to("direct:trp-channel").send();
+                } catch (CamelExecutionException e) {
+                    throw new IllegalStateException("device bus step to " + deviceId + " failed: " + e.getMessage(), e);
+                }
+                if (reply.getException() != null) {
+                    if (reply.getException() instanceof ExchangeTimedOutException) {
+                        throw new NoAnswerException("no answer in time", reply.getException());
+                    }
+                    throw new IllegalStateException("device bus step to " + deviceId + " failed: "
+                            + reply.getException().getMessage(), reply.getException());
+                }
+                return new Reply(reply.getMessage().getBody(byte[].class), reply.getMessage().getHeaders());
+            }
+        };
     }
 
     /**
@@ -106,12 +187,13 @@ public class DeviceBus {
         knownDevice.accept(deviceId);
         String reply;
         try {
-            reply = template.withHeader(DeviceBusMessage.DEVICE_HEADER, deviceId).to("direct:trp-status").request(String.class);
-        } catch (CamelExecutionException e) {
-            if (e.getCause() instanceof ExchangeTimedOutException) {
-                throw new IllegalStateException("TRP " + deviceId + " did not answer on the device bus in time"
-                        + " (is './progdist trp run --device " + deviceId + "' running?)", e);
-            }
+            reply = transport.status(deviceId);
+        } catch (NoAnswerException e) {
+            throw new IllegalStateException("TRP " + deviceId + " did not answer on the device bus in time"
+                    + " (is './progdist trp run --device " + deviceId + "' running?)", e);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (RuntimeException e) {
             throw new IllegalStateException("device bus request to " + deviceId + " failed: " + e.getMessage(), e);
         }
         if (reply == null || reply.length() > MAX_REPLY_CHARS) {

@@ -152,6 +152,99 @@ public class FirstPathClient {
                 response.headers().firstValue("Progdist-Channel-Code").orElse(null));
     }
 
+    /** The largest check-in answer read: a device ID, one offer and a duration are far smaller. */
+    static final int MAX_CHECK_IN_BYTES = 16 * 1024;
+    /** The longest wait between check-ins the gateway accepts from the server; a longer one is cut to this. */
+    public static final Duration MAX_CHECK_IN_AFTER = Duration.ofHours(1);
+
+    /** A rollout's offer to one device: the program version its TRP should fetch, in that mode. */
+    public record Offer(String rolloutId, String programId, String version, String mode) {
+    }
+
+    /**
+     * The server's answer to a check-in: an offer or none ({@code null}), and when to ask again
+     * ({@code null} when the server did not say; at most {@link #MAX_CHECK_IN_AFTER}).
+     */
+    public record CheckIn(String deviceId, Offer offer, Duration checkInAfter) {
+    }
+
+    /**
+     * {@code POST /api/v1/sessions/{sid}/check-in} for {@code deviceId}: asks whether a rollout
+     * has something for that device. The answer is read up to {@value #MAX_CHECK_IN_BYTES} bytes
+     * and checked: it must name the same device, and an offer must carry a valid program ID,
+     * version and mode (the TRP checks what it then receives anyway; the gateway is not trusted).
+     *
+     * @throws FirstPathException on a refusal (e.g. {@code 403 device-not-owned}, {@code 409
+     *                            device-disabled}), an unreachable server, or a malformed answer
+     */
+    public CheckIn checkIn(SessionResponse session, String deviceId) {
+        dev.progdist.protocol.DeviceId.require(deviceId);
+        byte[] json;
+        try {
+            json = Json.mapper().writeValueAsBytes(java.util.Map.of("deviceId", deviceId));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        HttpRequest request = authorized(session, "/api/v1/sessions/" + session.sessionId() + "/check-in")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json))
+                .build();
+        JsonNode answer = parse(check(exchange(request, MAX_CHECK_IN_BYTES), 200, MAX_CHECK_IN_BYTES),
+                JsonNode.class);
+        return checkInAnswer(deviceId, answer);
+    }
+
+    /** Reads and checks a check-in answer for {@code deviceId}. */
+    static CheckIn checkInAnswer(String deviceId, JsonNode answer) {
+        if (!answer.isObject() || !deviceId.equals(answer.path("deviceId").asText(null))) {
+            throw malformedCheckIn("it does not name device " + deviceId);
+        }
+        Offer offer = null;
+        JsonNode o = answer.path("offer");
+        if (!o.isMissingNode() && !o.isNull()) {
+            String rollout = o.path("rolloutId").asText("");
+            String program = o.path("programId").asText("");
+            String version = o.path("version").asText("");
+            String mode = o.path("mode").isTextual() && !o.path("mode").asText().isEmpty() ? o.path("mode").asText()
+                    : null;
+            if (rollout.isEmpty() || rollout.length() > 64 || !rollout.matches("[A-Za-z0-9._-]+")) {
+                throw malformedCheckIn("the offer's rolloutId is missing or invalid");
+            }
+            if (!dev.progdist.protocol.program.ProgramVersions.isProgramId(program)
+                    || !dev.progdist.protocol.program.ProgramVersions.isVersion(version)) {
+                throw malformedCheckIn("the offer's programId or version is missing or invalid");
+            }
+            if (mode != null) {
+                try {
+                    mode = dev.progdist.protocol.program.EnvelopeMode.parse(mode).label();
+                } catch (IllegalArgumentException e) {
+                    throw malformedCheckIn("the offer's mode is not direct or wrapped");
+                }
+            }
+            offer = new Offer(rollout, program, version, mode);
+        }
+        Duration after = null;
+        JsonNode a = answer.path("checkInAfter");
+        if (a.isTextual()) {
+            try {
+                after = Duration.parse(a.asText());
+            } catch (java.time.format.DateTimeParseException e) {
+                throw malformedCheckIn("checkInAfter is not an ISO-8601 duration");
+            }
+            if (after.isNegative()) {
+                after = Duration.ZERO;
+            }
+            if (after.compareTo(MAX_CHECK_IN_AFTER) > 0) {
+                after = MAX_CHECK_IN_AFTER;
+            }
+        }
+        return new CheckIn(deviceId, offer, after);
+    }
+
+    private static FirstPathException malformedCheckIn(String why) {
+        return new FirstPathException("the server's check-in answer is malformed: " + why, 200, null, null);
+    }
+
     /** Any JSON GET with the session token, e.g. for later API calls. */
     public JsonNode getJson(SessionResponse session, String path) {
         return parse(send(authorized(session, path).GET().build(), 200), JsonNode.class);
@@ -257,10 +350,13 @@ public class FirstPathClient {
         }
         if (response.statusCode() != expectedStatus) {
             ProblemType type = null;
+            String code = null;
             String detail = "HTTP " + response.statusCode();
             try {
                 JsonNode problem = Json.mapper().readTree(body);
                 type = ProblemType.fromUri(problem.path("type").asText(null));
+                // a code this gateway does not know yet (a newer server) is still named
+                code = type != null ? type.code() : printableCode(problem.path("code").asText(null));
                 detail = problem.path("detail").asText(detail);
             } catch (IOException | RuntimeException notJson) {
                 // not a problem document: the status line is all we know
@@ -268,10 +364,15 @@ public class FirstPathClient {
             Duration retryAfter = response.headers().firstValue("Retry-After").map(FirstPathClient::seconds)
                     .orElse(null);
             throw new FirstPathException("server refused (" + response.statusCode()
-                    + (type == null ? "" : " " + type.code()) + "): " + detail, response.statusCode(), type,
+                    + (code == null ? "" : " " + code) + "): " + detail, response.statusCode(), type, code,
                     retryAfter, null);
         }
         return body;
+    }
+
+    /** A problem code as the server sent it, if it looks like one (else {@code null}). */
+    private static String printableCode(String code) {
+        return code != null && code.length() <= 64 && code.matches("[a-z0-9-]+") ? code : null;
     }
 
     /** A {@code Retry-After} in delta-seconds; {@code null} for an HTTP date or anything else. */

@@ -11,6 +11,7 @@ public class FirstPathException extends RuntimeException {
     private final int status;
     private final ProblemType problem;
     private final java.time.Duration retryAfter;
+    private final String code;
 
     public FirstPathException(String message, int status, ProblemType problem, Throwable cause) {
         this(message, status, problem, null, cause);
@@ -18,10 +19,25 @@ public class FirstPathException extends RuntimeException {
 
     public FirstPathException(String message, int status, ProblemType problem, java.time.Duration retryAfter,
             Throwable cause) {
+        this(message, status, problem, problem == null ? null : problem.code(), retryAfter, cause);
+    }
+
+    /** With the problem code as the server sent it ({@code code}), also when this gateway does not know it. */
+    public FirstPathException(String message, int status, ProblemType problem, String code,
+            java.time.Duration retryAfter, Throwable cause) {
         super(message, cause);
         this.status = status;
         this.problem = problem;
+        this.code = code != null ? code : problem == null ? null : problem.code();
         this.retryAfter = retryAfter;
+    }
+
+    /**
+     * The server's problem code, also one this gateway has no {@link ProblemType} for, or
+     * {@code null} when the server sent none (unreachable, not a problem document).
+     */
+    public String code() {
+        return code;
     }
 
     /** The server's {@code Retry-After}, or {@code null} when it sent none. */

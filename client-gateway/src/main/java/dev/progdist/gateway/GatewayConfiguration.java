@@ -12,6 +12,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -106,7 +107,34 @@ public class GatewayConfiguration implements CamelConfiguration {
         context.getRegistry().bind("sessionKeeper", keeper);
         DeviceBus deviceBus = new DeviceBus(context.createFluentProducerTemplate(), knownDevice);
         context.getRegistry().bind("deviceBus", deviceBus);
-        context.getRegistry().bind("channelRelay", new ChannelRelay(keeper, client, deviceBus));
+        ChannelRelay relay = new ChannelRelay(keeper, client, deviceBus);
+        context.getRegistry().bind("channelRelay", relay);
+        List<String> devices = devices(prop(pc, "progdist.gateway.devices"));
+        Duration period = Duration.ofMillis(Long.parseLong(prop(pc, "progdist.gateway.check-in-period")));
+        context.getRegistry().bind("gatewayCheckIn", new GatewayCheckIn(new DeviceCheckIn(keeper, client, relay),
+                devices, period, Clock.systemUTC()));
+        if (!devices.isEmpty()) {
+            LOG.info("Checking in every {} for {} device(s): {}", period, devices.size(), String.join(", ", devices));
+        }
+    }
+
+    /** The comma-separated device IDs of {@code progdist.gateway.devices}, each checked. */
+    static List<String> devices(String setting) {
+        List<String> devices = new java.util.ArrayList<>();
+        for (String d : setting.split(",")) {
+            String id = d.strip();
+            if (!id.isEmpty()) {
+                try {
+                    dev.progdist.protocol.DeviceId.require(id);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("progdist.gateway.devices: '" + id + "': " + e.getMessage());
+                }
+                if (!devices.contains(id)) {
+                    devices.add(id);
+                }
+            }
+        }
+        return devices;
     }
 
     /** A setting whose default is in gateway.properties, possibly empty. */

@@ -42,6 +42,22 @@ public class SessionKeeper implements AutoCloseable {
         return session;
     }
 
+    /** True while this keeper holds a session that has not expired (it may still have been dropped by the server). */
+    public synchronized boolean loggedIn() {
+        return session != null && clock.instant().isBefore(session.expiresAt());
+    }
+
+    /**
+     * Drops {@code lost} (the server said its token is invalid or expired) if it is still the
+     * current session, so that the next {@link #session()} logs in again.
+     */
+    public synchronized void forget(SessionResponse lost) {
+        if (session != null && session.sessionId().equals(lost.sessionId())) {
+            LOG.info("Session {} is gone, logging in again at the next use", lost.sessionId());
+            session = null;
+        }
+    }
+
     /** Called periodically: refreshes when the session is close to expiry, re-logs in when it was lost. */
     public synchronized void renewIfDue() {
         if (session == null) {

@@ -73,11 +73,29 @@ public class TrpChannel {
     private FetchRequest fetch;
     private TrpDelivery delivery;
     private Map<String, String> outcome = new TreeMap<>();
+    private final TrpFaults faults;
+    /** Set once a {@link TrpFault#VANISH} TRP has seen a delivery start: it answers nothing from then on. */
+    private volatile boolean vanished;
 
     public TrpChannel(TrpIdentityStore identity, InstalledPrograms installed) {
+        this(identity, installed, TrpFaults.NONE);
+    }
+
+    /** A TRP that shows {@code faults} (for the fleet simulator and fault tests; {@link TrpFaults#NONE} otherwise). */
+    public TrpChannel(TrpIdentityStore identity, InstalledPrograms installed, TrpFaults faults) {
         this.identity = identity;
         this.key = identity;
         this.installed = installed;
+        this.faults = faults;
+    }
+
+    /** True once a {@link TrpFault#VANISH} TRP has gone silent: its answers must not be sent. */
+    public boolean vanished() {
+        return vanished;
+    }
+
+    public TrpFaults faults() {
+        return faults;
     }
 
     /** Starts a new channel that only authenticates, and returns the ClientHello records. */
@@ -180,6 +198,9 @@ public class TrpChannel {
     }
 
     private void begin(ChannelMessage.DeliveryStart start) {
+        if (faults.has(TrpFault.VANISH)) {
+            vanished = true; // mid-delivery: from this step on nothing leaves this TRP
+        }
         outcome.put("progdistProgram", start.programId());
         outcome.put("progdistVersion", start.version());
         outcome.put("progdistMode", start.mode());
@@ -199,6 +220,10 @@ public class TrpChannel {
     /** The envelope and the decrypted program are staged side by side: refuse before a byte arrives if they cannot fit. */
     private void requireRoomFor(ChannelMessage.DeliveryStart start) {
         long needed = start.envelopeSize() + start.programSize();
+        if (faults.has(TrpFault.STORAGE_FULL)) {
+            throw new TrpRefusal(ChannelCode.STORAGE_FULL, "the delivery needs " + needed + " bytes of staging space, "
+                    + "none are free (fault storage-full)");
+        }
         long usable;
         try {
             usable = Files.getFileStore(installed.stagingDir()).getUsableSpace();
@@ -233,12 +258,20 @@ public class TrpChannel {
             ProgramStatement statement = new ProgramStatement(start.programId(), start.version(),
                     opened.plaintextSha256Hex(), opened.size());
             PublisherSignatureCheck.verify(delivery.publisher(), statement, start.publisherSignature());
+            if (faults.has(TrpFault.REFUSE_INSTALL)) {
+                throw new TrpRefusal(ChannelCode.INSTALL_FAILED, "cannot install " + start.programId() + " "
+                        + start.version() + " (fault refuse-install)");
+            }
             installed.install(start.programId(), start.version(), plaintext);
             InstallReceipt receipt = new InstallReceipt(identity.deviceId(), start.programId(), start.version(),
                     opened.plaintextSha256Hex(), envelopeSha256, sessionId, start.serverNonce());
             String signature;
             try {
-                signature = Base64.getEncoder().encodeToString(key.sign(receipt.signedBytes()));
+                byte[] signed = key.sign(receipt.signedBytes());
+                if (faults.has(TrpFault.BAD_RECEIPT)) {
+                    signed[signed.length - 1] ^= 0x5a; // inside the value, the DER stays well-formed: receipt-invalid
+                }
+                signature = Base64.getEncoder().encodeToString(signed);
             } catch (GeneralSecurityException e) {
                 throw new TrpRefusal(ChannelCode.TRP_INTERNAL, "the device key cannot sign the receipt");
             }

@@ -21,6 +21,20 @@ import org.springframework.jms.connection.CachingConnectionFactory;
  */
 public class TrpConfiguration implements CamelConfiguration {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrpConfiguration.class);
+
+    /** {@code progdist.trp.fault} (empty: none) and its slow delay (ISO-8601), checked. */
+    static TrpFaults faults(String fault, String slowDelay) {
+        java.time.Duration delay;
+        try {
+            delay = java.time.Duration.parse(slowDelay);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("progdist.trp.fault.slow-delay must be an ISO-8601 duration, not '"
+                    + slowDelay + "'");
+        }
+        return new TrpFaults(fault.isBlank() ? null : TrpFault.parse(fault), delay);
+    }
+
     @Override
     public void configure(CamelContext context) throws Exception {
         PropertiesComponent pc = context.getPropertiesComponent();
@@ -45,7 +59,13 @@ public class TrpConfiguration implements CamelConfiguration {
         });
         context.getRegistry().bind("trpIdentity", identity);
         InstalledPrograms installed = new InstalledPrograms(home, device);
+        TrpFaults faults = faults(AppSettings.setting(pc, "progdist.trp.fault"),
+                AppSettings.setting(pc, "progdist.trp.fault.slow-delay"));
+        if (faults.fault() != null) {
+            LOG.warn("TRP {} runs with the simulated fault '{}' (progdist.trp.fault): it misbehaves on purpose",
+                    device, faults.fault().label());
+        }
         context.getRegistry().bind("trpStatusResponder",
-                new TrpStatusResponder(identity, installed, new TrpChannel(identity, installed)));
+                new TrpStatusResponder(identity, installed, new TrpChannel(identity, installed, faults)));
     }
 }

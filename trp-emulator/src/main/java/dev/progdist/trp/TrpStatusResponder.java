@@ -1,24 +1,22 @@
 package dev.progdist.trp;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.progdist.protocol.json.Json;
 import dev.progdist.protocol.wire.DeviceBusMessage;
-import dev.progdist.protocol.wire.TrpStatus;
-import java.util.Map;
+import java.util.Optional;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangePattern;
 import org.apache.camel.Message;
 
-/** Answers device-bus requests with public facts about this TRP; never touches its private key. */
+/**
+ * The TRP process's route beans: answers device-bus requests through {@link TrpRequestHandler}
+ * (public facts, the second path); never touches the TRP's private key itself. When the handler
+ * answers nothing (a vanished TRP), no reply is sent.
+ */
 public class TrpStatusResponder {
 
-    private final TrpIdentityStore identity;
-    private final InstalledPrograms installed;
-    private final TrpChannel channel;
+    private final TrpRequestHandler handler;
 
     public TrpStatusResponder(TrpIdentityStore identity, InstalledPrograms installed, TrpChannel channel) {
-        this.identity = identity;
-        this.installed = installed;
-        this.channel = channel;
+        this.handler = new TrpRequestHandler(identity, installed, channel);
     }
 
     /**
@@ -28,48 +26,58 @@ public class TrpStatusResponder {
      */
     public void channelOpen(Exchange exchange) {
         Message m = exchange.getMessage();
-        String program = m.getHeader(DeviceBusMessage.FETCH_PROGRAM_HEADER, String.class);
-        TrpChannel.FetchRequest fetch = program == null ? null : new TrpChannel.FetchRequest(program,
-                m.getHeader(DeviceBusMessage.FETCH_VERSION_HEADER, String.class), m.getHeader(DeviceBusMessage.FETCH_MODE_HEADER, String.class));
-        replyRecords(m, channel.open(fetch));
+        if (silent(exchange)) {
+            return;
+        }
+        reply(exchange, handler.channelOpen(m.getHeader(DeviceBusMessage.FETCH_PROGRAM_HEADER, String.class),
+                m.getHeader(DeviceBusMessage.FETCH_VERSION_HEADER, String.class),
+                m.getHeader(DeviceBusMessage.FETCH_MODE_HEADER, String.class)));
     }
 
     /** {@code channel-records}: the server's records in, this TRP's records out. */
     public void channelRecords(Exchange exchange) {
+        if (silent(exchange)) {
+            return;
+        }
         byte[] in = exchange.getMessage().getBody(byte[].class);
-        if (in == null) {
-            in = new byte[0];
-        }
         // the body's size was bounded by progdist.trp.bus.max-message-bytes (BusMessageConverter)
-        replyRecords(exchange.getMessage(), channel.receive(in));
+        reply(exchange, handler.channelRecords(in == null ? new byte[0] : in));
     }
 
-    private void replyRecords(Message message, byte[] records) {
-        Object correlation = message.getHeader("JMSCorrelationID");
-        message.removeHeaders("*", "JMS.*");
-        message.setBody(records);
-        channel.report().forEach(message::setHeader);
-        if (correlation != null) {
-            message.setHeader("JMSCorrelationID", correlation);
+    public void status(Exchange exchange) {
+        if (!silent(exchange)) {
+            reply(exchange, Optional.of(new TrpRequestHandler.Reply(handler.status(), java.util.Map.of())));
         }
     }
 
-    public void status(Exchange exchange) throws JsonProcessingException {
-        TrpStatus status = new TrpStatus(TrpStatus.VERSION, identity.deviceId(), identity.fingerprint(),
-                identity.keyType().cliName(), installed.list());
-        reply(exchange.getMessage(), Json.mapper().writeValueAsString(status));
+    public void unknownRequest(Exchange exchange) {
+        if (!silent(exchange)) {
+            reply(exchange, Optional.of(new TrpRequestHandler.Reply(handler.unknownRequest(), java.util.Map.of())));
+        }
     }
 
-    public void unknownRequest(Exchange exchange) throws JsonProcessingException {
-        reply(exchange.getMessage(), Json.mapper().writeValueAsString(
-                Map.of("error", "unknown-request", "detail", "this TRP does not know that request kind")));
+    /** A vanished TRP: no reply at all (camel-jms answers only InOut exchanges). */
+    private boolean silent(Exchange exchange) {
+        if (!handler.silent()) {
+            return false;
+        }
+        exchange.setPattern(ExchangePattern.InOnly);
+        exchange.setRouteStop(true);
+        return true;
     }
 
-    private static void reply(Message message, String json) {
+    private static void reply(Exchange exchange, Optional<TrpRequestHandler.Reply> reply) {
+        if (reply.isEmpty()) {
+            exchange.setPattern(ExchangePattern.InOnly);
+            exchange.setRouteStop(true);
+            return;
+        }
         // keep only the JMS correlation headers camel-jms needs to answer; drop everything else
+        Message message = exchange.getMessage();
         Object correlation = message.getHeader("JMSCorrelationID");
         message.removeHeaders("*", "JMS.*");
-        message.setBody(json);
+        message.setBody(reply.get().body());
+        reply.get().headers().forEach(message::setHeader);
         if (correlation != null) {
             message.setHeader("JMSCorrelationID", correlation);
         }

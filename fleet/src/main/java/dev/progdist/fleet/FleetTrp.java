@@ -1,0 +1,120 @@
+package dev.progdist.fleet;
+
+import dev.progdist.protocol.DeviceId;
+import dev.progdist.protocol.Home;
+import dev.progdist.protocol.bus.BusMessageConverter;
+import dev.progdist.protocol.wire.DeviceBusMessage;
+import dev.progdist.trp.InstalledPrograms;
+import dev.progdist.trp.TrpChannel;
+import dev.progdist.trp.TrpFaults;
+import dev.progdist.trp.TrpIdentityStore;
+import dev.progdist.trp.TrpRequestHandler;
+import jakarta.jms.Connection;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One emulated TRP of the fleet on the shared device bus: its own connection as its own bus user,
+ * one session whose listener answers requests on {@code trp.<id>.in} through the TRP emulator's
+ * own {@link TrpRequestHandler} (the same {@link TrpChannel}, {@code TrpDelivery} and
+ * {@link InstalledPrograms} as {@code ./progdist trp run}). The identity store is opened at the
+ * first request, so that an idle fleet of a thousand does not hold a thousand unsealed stores.
+ */
+final class FleetTrp implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FleetTrp.class);
+
+    private final Home home;
+    private final String deviceId;
+    private final TrpFaults faults;
+    private final BusMessageConverter converter;
+    private final Connection connection;
+    private final Session session;
+    private final MessageProducer replies;
+    private TrpRequestHandler handler;
+
+    FleetTrp(Home home, String deviceId, TrpFaults faults, FleetBus bus) throws JMSException {
+        this.home = home;
+        this.deviceId = DeviceId.require(deviceId);
+        this.faults = faults;
+        this.converter = bus.converter();
+        this.connection = bus.connectTrp(deviceId);
+        try {
+            session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            replies = session.createProducer(null);
+            session.createConsumer(session.createQueue(DeviceId.inboundQueue(deviceId))).setMessageListener(this::onRequest);
+            connection.start();
+        } catch (JMSException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    String deviceId() {
+        return deviceId;
+    }
+
+    /** True once a vanish fault has made this TRP silent. */
+    synchronized boolean silent() {
+        return handler != null && handler.silent();
+    }
+
+    private synchronized TrpRequestHandler handler() {
+        if (handler == null) {
+            TrpIdentityStore identity = TrpIdentityStore.open(home, deviceId);
+            InstalledPrograms installed = new InstalledPrograms(home, deviceId);
+            handler = new TrpRequestHandler(identity, installed, new TrpChannel(identity, installed, faults));
+        }
+        return handler;
+    }
+
+    /** On the session's thread (one request at a time per TRP), as the TRP route's single consumer. */
+    private void onRequest(Message request) {
+        Object body;
+        try {
+            body = converter.fromMessage(request);
+        } catch (JMSException | RuntimeException e) {
+            // refused unread (type or size), logged by the converter; no reply, as the TRP route
+            return;
+        }
+        try {
+            Optional<TrpRequestHandler.Reply> reply = handler().handle(
+                    request.getStringProperty(DeviceBusMessage.KIND_HEADER), name -> property(request, name), body);
+            if (reply.isEmpty() || request.getJMSReplyTo() == null) {
+                return;
+            }
+            Message m = converter.toMessage(reply.get().body(), session);
+            for (var h : reply.get().headers().entrySet()) {
+                m.setStringProperty(h.getKey(), h.getValue());
+            }
+            m.setJMSCorrelationID(request.getJMSCorrelationID() != null ? request.getJMSCorrelationID()
+                    : request.getJMSMessageID());
+            replies.send(request.getJMSReplyTo(), m, DeliveryMode.NON_PERSISTENT, Message.DEFAULT_PRIORITY, 0);
+        } catch (JMSException | RuntimeException e) {
+            LOG.warn("TRP {}: cannot answer a device-bus request: {}", deviceId, e.getMessage());
+        }
+    }
+
+    private static String property(Message m, String name) {
+        try {
+            return m.getStringProperty(name);
+        } catch (JMSException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close();
+        } catch (JMSException e) {
+            LOG.debug("Closing TRP {}'s bus connection: {}", deviceId, e.getMessage());
+        }
+    }
+}
