@@ -26,7 +26,13 @@ import dev.progdist.processors.delivery.VersionResolution;
 import dev.progdist.protocol.program.PublisherSignatureVerifier;
 import dev.progdist.processors.delivery.ReceiptVerification;
 import dev.progdist.processors.delivery.ReleaseCache;
-import dev.progdist.processors.delivery.RolloutLink;
+import dev.progdist.processors.rollout.DeviceCheckIn;
+import dev.progdist.processors.rollout.RolloutAdministration;
+import dev.progdist.processors.rollout.RolloutDeliveries;
+import dev.progdist.processors.rollout.RolloutEvents;
+import dev.progdist.processors.rollout.RolloutScheduler;
+import dev.progdist.processors.rollout.RolloutSettings;
+import dev.progdist.processors.rollout.Rollouts;
 import dev.progdist.processors.program.DeliverySettlement;
 import dev.progdist.processors.store.ServerInstances;
 import dev.progdist.processors.program.BlobStore;
@@ -166,9 +172,9 @@ public class ServerConfiguration implements CamelConfiguration {
         instances.register();
         context.addService(closing("server-instance", instances::deregister));
         bind(context, "serverInstances", instances);
-        // the rollout engine replaces these two (the lead wires it): until then no delivery serves a rollout
-        RolloutLink rollouts = RolloutLink.NONE;
-        DeliverySettlement settlement = DeliverySettlement.NONE;
+        // rollouts: the engine links deliveries to assignments and settles them in the ledger's transactions
+        RolloutDeliveries rollouts = new RolloutDeliveries(database, clock);
+        DeliverySettlement settlement = rollouts;
 
         // programs
         BlobStore blobs = BlobStore.forHome(home);
@@ -235,6 +241,20 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "receiptVerification", new ReceiptVerification(ledger, auditTrail));
         bind(context, "deliveryFailures", new DeliveryFailures(innerChannel));
 
+        // rollouts (camel/api/rollouts, camel/rollouts/): all state in the database
+        RolloutSettings rolloutSettings = rolloutSettings(pc);
+        Rollouts rolloutService = new Rollouts(database, clock, rolloutSettings, catalog, entitlements, validator);
+        bind(context, "rollouts", rolloutService);
+        bind(context, "rolloutAdministration", new RolloutAdministration(rolloutService, auditTrail));
+        bind(context, "deviceCheckIn", new DeviceCheckIn(rolloutService, rolloutSettings.checkInAfter()));
+        bind(context, "rolloutScheduler", new RolloutScheduler(database, clock, rolloutSettings, validator, ledger,
+                instances.instanceId(), lease));
+        bind(context, "releaseSweep", new ReleaseSweep(releases, rolloutService));
+        RolloutEvents rolloutEvents = new RolloutEvents(database, clock);
+        bind(context, "rolloutEvents", rolloutEvents);
+        bind(context, "rolloutEventPublisher", new RolloutEventPublisher(context, rolloutEvents,
+                required(pc, "progdist.rollout.events-topic")));
+
         String port = setting(pc, "progdist.server.port");
         String bind = setting(pc, "progdist.server.bind");
         // tells CLI commands on this home that a server runs, and where its operator API is
@@ -272,6 +292,20 @@ public class ServerConfiguration implements CamelConfiguration {
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
             "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /** The rollout engine's settings, from {@code progdist.rollout.*} (defaults in server.properties). */
+    static RolloutSettings rolloutSettings(PropertiesComponent pc) {
+        return new RolloutSettings(
+                Boolean.parseBoolean(required(pc, "progdist.rollout.approval")),
+                Duration.parse(required(pc, "progdist.rollout.check-in-after")),
+                Duration.parse(required(pc, "progdist.rollout.default-device-timeout")),
+                Integer.parseInt(required(pc, "progdist.rollout.default-retries")),
+                Duration.parse(required(pc, "progdist.rollout.default-retry-backoff")),
+                Integer.parseInt(required(pc, "progdist.rollout.default-success-threshold")),
+                required(pc, "progdist.rollout.default-error-threshold"),
+                Integer.parseInt(required(pc, "progdist.rollout.default-security-threshold")),
+                Integer.parseInt(required(pc, "progdist.rollout.max-scheduler-errors")));
+    }
 
     /** The front door's budgets, from {@code progdist.server.*} (defaults in server.properties). */
     static FrontDoorLimits frontDoorLimits(PropertiesComponent pc) {

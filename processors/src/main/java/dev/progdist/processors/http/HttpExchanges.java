@@ -32,6 +32,15 @@ public final class HttpExchanges {
      *                          {@code malformed-json}, {@code invalid-field} or {@code missing-field}
      */
     public static <T> T readJson(Exchange exchange, Class<T> type, int maxBytes) {
+        return readJson(exchange, type, maxBytes, null);
+    }
+
+    /**
+     * As {@link #readJson(Exchange, Class, int)}, but only the record components named in
+     * {@code required} must be present; the others may be absent or null (a request with optional
+     * fields, such as a rollout's settings).
+     */
+    public static <T> T readJson(Exchange exchange, Class<T> type, int maxBytes, java.util.Set<String> required) {
         Message in = exchange.getMessage();
         String contentType = in.getHeader(Exchange.CONTENT_TYPE, String.class);
         String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
@@ -73,7 +82,7 @@ public final class HttpExchanges {
         if (type.isRecord()) {
             for (RecordComponent rc : type.getRecordComponents()) {
                 try {
-                    if (rc.getAccessor().invoke(value) == null) {
+                    if ((required == null || required.contains(rc.getName())) && rc.getAccessor().invoke(value) == null) {
                         throw new ProblemException(ProblemType.MISSING_FIELD,
                                 "field '" + rc.getName() + "' is required");
                     }

@@ -40,7 +40,8 @@ public class RolloutAdministration {
     }
 
     public void create(Exchange exchange) {
-        RolloutRequest request = HttpExchanges.readJson(exchange, RolloutRequest.class, MAX_CREATE_BODY);
+        RolloutRequest request = HttpExchanges.readJson(exchange, RolloutRequest.class, MAX_CREATE_BODY,
+                Set.of("programId", "version", "targets"));
         String operator = operator(exchange);
         RolloutView created = call(() -> rollouts.create(request, operator));
         audit.record("rollout-created", operator, "rollout:" + created.id(),
@@ -76,7 +77,7 @@ public class RolloutAdministration {
         String operator = operator(exchange);
         String remark = null;
         if (action.equals("approve") || action.equals("deny")) {
-            Decision d = HttpExchanges.readJson(exchange, Decision.class, MAX_ACTION_BODY);
+            Decision d = HttpExchanges.readJson(exchange, Decision.class, MAX_ACTION_BODY, Set.of());
             remark = d.remark();
         }
         String why = remark;

@@ -889,8 +889,8 @@ public final class Rollouts {
         if (state != null && !Engine.STATES.contains(state)) {
             throw invalid("state '" + state + "' is not one of " + Engine.STATES);
         }
-        if (page < 0) {
-            throw invalid("page must be 0 or more");
+        if (page < 1) {
+            throw invalid("page must be 1 or more (pages count from 1)");
         }
         int size = Math.max(1, Math.min(1000, pageSize));
         return engine.tx(c -> {
@@ -908,7 +908,7 @@ public final class Rollouts {
                 for (Object p : params) {
                     ps.setObject(i++, p);
                 }
-                ps.setLong(i++, (long) page * size);
+                ps.setLong(i++, (long) (page - 1) * size);
                 ps.setInt(i, size);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {

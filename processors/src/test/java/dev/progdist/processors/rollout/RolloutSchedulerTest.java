@@ -483,12 +483,12 @@ class RolloutSchedulerTest {
         RolloutView v = f.create(new RolloutFixture.Req());
         f.scheduler.tick();
         f.deliver("d-003", false, "trp-storage-full");
-        DevicePage p0 = f.rollouts.devices(v.id(), null, 0, 3);
-        DevicePage p2 = f.rollouts.devices(v.id(), null, 2, 3);
+        DevicePage p0 = f.rollouts.devices(v.id(), null, 1, 3); // pages count from 1
+        DevicePage p2 = f.rollouts.devices(v.id(), null, 3, 3);
         assertThat(p0.total()).isEqualTo(7);
         assertThat(p0.devices()).extracting(DevicePage.Device::deviceId).containsExactly("d-001", "d-002", "d-003");
         assertThat(p2.devices()).extracting(DevicePage.Device::deviceId).containsExactly("d-007");
-        DevicePage failed = f.rollouts.devices(v.id(), "failed", 0, 50);
+        DevicePage failed = f.rollouts.devices(v.id(), "failed", 1, 50);
         assertThat(failed.total()).isEqualTo(1);
         DevicePage.Device d = failed.devices().get(0);
         assertThat(d.reason()).isEqualTo("trp-storage-full");
