@@ -130,6 +130,7 @@ final class DemoCommand implements Callable<Integer> {
                         + " authenticated (certificate + proof of possession) and bound to alice's session");
             }
             deliverPrograms(demoHome, server, relay, devices);
+            rollOut(demoHome, pki, server, secret, busPort);
             System.out.println();
             System.out.println("Demo complete. Logs: " + demoHome.root().resolve("logs"));
             return 0;
@@ -193,6 +194,68 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** Devices of the demo's rollout: a fleet in one process, each with its own gateway session. */
+    static final int FLEET = 20;
+    static final String FLEET_PREFIX = "fleet";
+    static final String REVOKED = FLEET_PREFIX + "-0007";
+
+    /**
+     * A rollout to a fleet: {@value #FLEET} TRPs manufactured and registered (with their
+     * certificates) through the operator API, one of them revoked first; the fleet runs in its own
+     * process, its gateways check in, and the operator's rollout goes to a canary group, then the
+     * rest. The revoked device must be excluded with its reason, every other one installed on a
+     * verified receipt.
+     */
+    private void rollOut(Home demoHome, DevelopmentPki pki, String server, char[] aliceSecret, int busPort)
+            throws Exception {
+        FirstPathClient client = new FirstPathClient(URI.create(server), demoHome.pkiDir().resolve("distribution-ca.crt"),
+                Duration.ofSeconds(30));
+        SessionResponse ops = client.login("ops", operatorSecret);
+        try {
+            dev.progdist.fleet.FleetProvisioning.provision(demoHome, FLEET_PREFIX, FLEET,
+                    dev.progdist.fleet.FleetProvisioning.KeyChoice.EC, "alice",
+                    (device, owner, cert) -> client.postJson(ops, "/api/v1/devices", Map.of("deviceId", device,
+                            "owner", owner, "certificate", dev.progdist.protocol.keys.Pem.toPem(cert))), n -> { });
+            step("Fleet: " + FLEET + " TRPs " + FLEET_PREFIX + "-0001 … " + FLEET_PREFIX + "-" + String.format("%04d", FLEET)
+                    + " manufactured and registered to alice with their certificates (operator API)");
+            pki.revokeDevice(REVOKED, "keyCompromise");
+            step("Revoked " + REVOKED + " (manufacturer CA's CRL reissued): it must be excluded, never sent anything");
+            Path v3 = demoHome.root().resolve("programs").resolve("hello-3.0.sh");
+            Files.writeString(v3, "#!/bin/sh\necho 'hello from progdist 3.0, rolled out'\n");
+            ProgramCommand.publish(client, ops, demoHome, v3, "hello", "3.0", null);
+            spawn(demoHome, "fleet", Map.of(Secrets.ENV, new String(aliceSecret)), "fleet", "run", "--prefix",
+                    FLEET_PREFIX, "--devices", String.valueOf(FLEET), "--user", "alice", "--server", server,
+                    "--check-in", "1s", "--status-every", "5s");
+            JsonNode created = client.postJson(ops, "/api/v1/rollouts", Map.of("name", "demo: hello 3.0 to the fleet",
+                    "programId", "hello", "version", "3.0", "mode", "wrapped",
+                    "targets", Map.of("filter", "device=" + FLEET_PREFIX + "-*"),
+                    "groups", List.of(Map.of("percent", 10), Map.of("percent", 100)),
+                    "deviceTimeout", "2m", "retries", 1, "retryBackoff", "2s", "start", true));
+            String id = created.path("id").asText();
+            step("Operator created rollout " + id + ": hello 3.0 (wrapped: encrypted once, the content key wrapped"
+                    + " per device) to the devices matching device=" + FLEET_PREFIX + "-*, a canary group of 10 %, then"
+                    + " the rest; " + RolloutPrinter.counts(created.path("counts")));
+            int exit = RolloutWatch.follow(() -> {
+                checkChildren();
+                return client.getJson(ops, "/api/v1/rollouts/" + id);
+            }, 500, System.out);
+            JsonNode done = client.getJson(ops, "/api/v1/rollouts/" + id);
+            JsonNode excluded = client.getJson(ops, "/api/v1/rollouts/" + id + "/devices?state=excluded");
+            String why = excluded.path("devices").path(0).path("deviceId").asText() + " "
+                    + excluded.path("devices").path(0).path("reason").asText();
+            long installed = done.path("counts").path("installed").asLong();
+            step("Rollout " + done.path("status").asText() + ": " + RolloutPrinter.counts(done.path("counts"))
+                    + " (excluded: " + why + "); every install counted from a receipt the TRP signed and the server"
+                    + " verified");
+            if (exit != 0 || installed != FLEET - 1 || !why.equals(REVOKED + " cert-revoked")) {
+                throw new IllegalStateException("the rollout did not finish as expected: " + done.path("status").asText()
+                        + ", " + RolloutPrinter.counts(done.path("counts")) + ", excluded " + why);
+            }
+        } finally {
+            client.logout(ops);
+        }
+    }
+
     private static void deliver(ChannelRelay relay, Home demoHome, String device, String version, String mode,
             Path published) throws IOException {
         ChannelRelay.Outcome o = relay.fetch(device, new ChannelRelay.Fetch("hello", version, mode));
@@ -226,6 +289,11 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void spawn(Home demoHome, String name, String... args) throws IOException {
+        spawn(demoHome, name, Map.of(), args);
+    }
+
+    private void spawn(Home demoHome, String name, Map<String, String> environment, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.add("-Xmx256m");
@@ -241,6 +309,11 @@ final class DemoCommand implements Callable<Integer> {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put(Home.ENV, demoHome.root().toString());
         pb.environment().remove(Secrets.ENV);
+        // the fleet's user has a session per device: room for the demo's fleet and gateway
+        pb.environment().put("PROGDIST_AUTH_MAX_SESSIONS_PER_USER", "50");
+        pb.environment().put("PROGDIST_CHANNEL_MAX_PER_USER", "50");
+        pb.environment().put("PROGDIST_ROLLOUT_SCHEDULER_PERIOD", "500");
+        pb.environment().putAll(environment);
         children.add(pb.start());
         step("Started " + name + " as process " + children.get(children.size() - 1).pid() + " (log " + log + ")");
     }
