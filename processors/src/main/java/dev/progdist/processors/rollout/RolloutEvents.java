@@ -42,21 +42,21 @@ public final class RolloutEvents {
      * @return how many were sent
      */
     public int publishPending(Consumer<String> send) {
-        List<long[]> ids = new ArrayList<>();
+        List<Long> ids = new ArrayList<>();
         List<String> bodies = new ArrayList<>();
         try (Connection c = database.connection();
                 PreparedStatement ps = c.prepareStatement("SELECT id, body FROM rollout_events ORDER BY id")) {
             ps.setMaxRows(BATCH);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    ids.add(new long[] {rs.getLong(1)});
+                    ids.add(rs.getLong(1));
                     bodies.add(rs.getString(2));
                 }
             }
             int sent = 0;
             try (PreparedStatement del = c.prepareStatement("DELETE FROM rollout_events WHERE id = ?")) {
                 for (int i = 0; i < ids.size(); i++) {
-                    long id = ids.get(i)[0];
+                    long id = ids.get(i);
                     String body = bodies.get(i);
                     send.accept("{\"id\":" + id + "," + body.substring(1));
                     del.setLong(1, id);
