@@ -734,9 +734,11 @@ public final class Rollouts {
                 Engine.Counts n = counts.get(g);
                 Engine.update(c, "UPDATE rollout_groups SET error_baseline = ? WHERE rollout_id = ? AND group_no = ?",
                         n == null ? 0 : n.errors(), id, g);
+                // one still backing off keeps its deadline (its next attempt plus the timeout)
                 Engine.update(c, "UPDATE rollout_assignments SET deadline_at = ?, updated_at = ? WHERE rollout_id = ? "
-                        + "AND group_no = ? AND state IN ('scheduled', 'offered')",
-                        Database.timestamp(now.plus(r.timeout())), engine.ts(), id, g);
+                        + "AND group_no = ? AND state IN ('scheduled', 'offered') "
+                        + "AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+                        Database.timestamp(now.plus(r.timeout())), engine.ts(), id, g, Database.timestamp(now));
                 engine.group(c, id, g, "paused", "running", "resumed");
             }
             engine.status(c, r, "running", null, null);

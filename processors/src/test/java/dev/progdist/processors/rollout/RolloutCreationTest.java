@@ -167,14 +167,12 @@ class RolloutCreationTest {
         assertThat(a.settings().seed()).isNotNull();
         r.seed = a.settings().seed();
         RolloutView b = f.create(r);
-        String canaries = "SELECT device_id FROM rollout_assignments WHERE rollout_id = ? ORDER BY position";
         assertThat(positions(a.id())).isEqualTo(positions(b.id()));
         List<String> registration = positions(a.id());
         assertThat(registration).doesNotHaveDuplicates().hasSize(40);
         assertThat(registration).isNotEqualTo(registration.stream().sorted().toList());
         r.seed = a.settings().seed() + 1;
         assertThat(positions(f.create(r).id())).isNotEqualTo(registration);
-        assertThat(canaries).isNotEmpty();
     }
 
     private List<String> positions(String id) {
