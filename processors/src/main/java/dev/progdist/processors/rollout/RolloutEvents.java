@@ -10,6 +10,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The outbox of rollout state changes ({@code rollout_events}). Every rollout, group and
@@ -22,6 +24,8 @@ import java.util.function.Consumer;
  * "at":"2026-12-02T04:00:00Z"}}. The row stores it without {@code id}, which is added when sent.
  */
 public final class RolloutEvents {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RolloutEvents.class);
 
     /** Most events sent per {@link #publishPending} call. */
     public static final int BATCH = 500;
@@ -36,36 +40,45 @@ public final class RolloutEvents {
 
     /**
      * Sends up to {@value #BATCH} pending events in id order through {@code send} and deletes each
-     * one sent. A send that throws stops the batch: that event and all later ones stay for the next
-     * call, so the order holds.
+     * one sent (in one batch after the sends). A send that throws stops the batch: that event and all
+     * later ones stay for the next call, so the order holds. (Ids are taken when a transaction
+     * inserts, so an event of a transaction that commits late can follow one with a higher id:
+     * consumers order by id within what they receive and dedupe on it.)
      *
      * @return how many were sent
      */
     public int publishPending(Consumer<String> send) {
-        List<long[]> ids = new ArrayList<>();
+        List<Long> ids = new ArrayList<>();
         List<String> bodies = new ArrayList<>();
         try (Connection c = database.connection();
                 PreparedStatement ps = c.prepareStatement("SELECT id, body FROM rollout_events ORDER BY id")) {
             ps.setMaxRows(BATCH);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    ids.add(new long[] {rs.getLong(1)});
+                    ids.add(rs.getLong(1));
                     bodies.add(rs.getString(2));
                 }
             }
             int sent = 0;
-            try (PreparedStatement del = c.prepareStatement("DELETE FROM rollout_events WHERE id = ?")) {
+            try {
                 for (int i = 0; i < ids.size(); i++) {
-                    long id = ids.get(i)[0];
                     String body = bodies.get(i);
-                    send.accept("{\"id\":" + id + "," + body.substring(1));
-                    del.setLong(1, id);
-                    del.executeUpdate();
+                    send.accept("{\"id\":" + ids.get(i) + "," + body.substring(1));
                     sent++;
                 }
             } catch (RuntimeException sendFailed) {
-                // keep this one and the rest, in order, for the next call
-                return sent;
+                // this one and the rest stay, in order, for the next call
+                LOG.warn("Publishing rollout event {} failed ({}); {} event(s) wait for the next attempt",
+                        ids.get(sent), sendFailed.toString(), ids.size() - sent);
+            }
+            if (sent > 0) {
+                try (PreparedStatement del = c.prepareStatement("DELETE FROM rollout_events WHERE id = ?")) {
+                    for (int i = 0; i < sent; i++) {
+                        del.setLong(1, ids.get(i));
+                        del.addBatch();
+                    }
+                    del.executeBatch();
+                }
             }
             return sent;
         } catch (SQLException e) {

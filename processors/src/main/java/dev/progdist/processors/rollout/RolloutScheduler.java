@@ -335,6 +335,7 @@ public final class RolloutScheduler {
                 r.id(), groupNo, r.successThreshold(), r.errorThreshold(), r.errorKind());
         engine.events.group(c, r.id(), groupNo, null, "scheduled", "dynamic");
         int[] joined = {0};
+        Map<String, Boolean> entitledOwners = new java.util.HashMap<>();
         Targets.pages(c, where, params, Engine.PAGE, page -> {
             List<Object[]> excluded = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO rollout_assignments (rollout_id, device_id, "
@@ -343,7 +344,7 @@ public final class RolloutScheduler {
                 for (Targets.Target t : page) {
                     Exclusion.Reason why = engine.exclusion.check(t.deviceId(), t.status(), t.certificatePem(),
                             t.notAfter());
-                    if (why == null && !entitled(c, t.owner(), r.programId())) {
+                    if (why == null && !entitledOwners.computeIfAbsent(t.owner(), o -> entitled(c, o, r.programId()))) {
                         why = new Exclusion.Reason("not-entitled", "owner " + t.owner() + " of device " + t.deviceId()
                                 + " is not granted program " + r.programId());
                     }
@@ -372,9 +373,13 @@ public final class RolloutScheduler {
         LOG.info("Rollout {}: {} device(s) joined as group {}", r.id(), joined[0], groupNo);
     }
 
-    private static boolean entitled(Connection c, String owner, String programId) throws SQLException {
-        return Engine.count(c, "SELECT COUNT(*) FROM entitlements WHERE user_id = ? AND program_id = ?", owner,
-                programId) > 0;
+    private static boolean entitled(Connection c, String owner, String programId) {
+        try {
+            return Engine.count(c, "SELECT COUNT(*) FROM entitlements WHERE user_id = ? AND program_id = ?", owner,
+                    programId) > 0;
+        } catch (SQLException e) {
+            throw new dev.progdist.processors.store.StoreException("cannot read entitlements", e);
+        }
     }
 
     /**

@@ -30,6 +30,57 @@ public record RolloutSettings(boolean approval, Duration checkInAfter, Duration 
                 100, "20%", 1, 3);
     }
 
+    /**
+     * The settings from {@code progdist.rollout.*} properties ({@code property} answers null for an
+     * unset one, which keeps its default): {@code approval}, {@code check-in-after},
+     * {@code default-device-timeout}, {@code default-retries}, {@code default-retry-backoff},
+     * {@code default-success-threshold}, {@code default-error-threshold},
+     * {@code default-security-threshold}, {@code max-scheduler-errors}.
+     *
+     * @throws IllegalArgumentException naming the property whose value is not valid
+     */
+    public static RolloutSettings of(java.util.function.Function<String, String> property) {
+        RolloutSettings d = defaults();
+        try {
+            return new RolloutSettings(
+                    Boolean.parseBoolean(value(property, "approval", Boolean.toString(d.approval()))),
+                    duration(property, "check-in-after", d.checkInAfter()),
+                    duration(property, "default-device-timeout", d.defaultDeviceTimeout()),
+                    integer(property, "default-retries", d.defaultRetries()),
+                    duration(property, "default-retry-backoff", d.defaultRetryBackoff()),
+                    integer(property, "default-success-threshold", d.defaultSuccessThreshold()),
+                    value(property, "default-error-threshold", d.defaultErrorThreshold()),
+                    integer(property, "default-security-threshold", d.defaultSecurityThreshold()),
+                    integer(property, "max-scheduler-errors", d.maxSchedulerErrors()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("progdist.rollout settings: " + e.getMessage(), e);
+        }
+    }
+
+    private static String value(java.util.function.Function<String, String> property, String name, String fallback) {
+        String v = property.apply("progdist.rollout." + name);
+        return v == null || v.isBlank() ? fallback : v.strip();
+    }
+
+    private static Duration duration(java.util.function.Function<String, String> property, String name,
+            Duration fallback) {
+        String v = value(property, name, null);
+        try {
+            return v == null ? fallback : Durations.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("progdist.rollout." + name + " '" + v + "' is not a duration");
+        }
+    }
+
+    private static int integer(java.util.function.Function<String, String> property, String name, int fallback) {
+        String v = value(property, name, null);
+        try {
+            return v == null ? fallback : Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("progdist.rollout." + name + " '" + v + "' is not a number");
+        }
+    }
+
     public RolloutSettings withApproval(boolean on) {
         return new RolloutSettings(on, checkInAfter, defaultDeviceTimeout, defaultRetries, defaultRetryBackoff,
                 defaultSuccessThreshold, defaultErrorThreshold, defaultSecurityThreshold, maxSchedulerErrors);

@@ -198,7 +198,13 @@ public final class Rollouts {
         void run() throws SQLException {
             if (plan.listed() != null) {
                 for (int from = 0; from < plan.listed().size(); from += Engine.PAGE) {
-                    insert(plan.listed().subList(from, Math.min(plan.listed().size(), from + Engine.PAGE)));
+                    List<Targets.Target> slim = plan.listed().subList(from,
+                            Math.min(plan.listed().size(), from + Engine.PAGE));
+                    Map<String, Targets.Target> full = Targets.find(c,
+                            slim.stream().map(Targets.Target::deviceId).toList());
+                    // a device that vanished meanwhile is kept, and excluded as not registered
+                    insert(slim.stream().map(t -> full.getOrDefault(t.deviceId(), new Targets.Target(t.deviceId(),
+                            t.owner(), null, t.registeredAt(), null, null))).toList());
                 }
             } else {
                 List<Object> params = new ArrayList<>();
@@ -560,7 +566,8 @@ public final class Rollouts {
                     } else if (!"active".equals(t.status())) {
                         bad.add("device '" + id + "' is disabled");
                     } else {
-                        found.add(t);
+                        // without the certificate: the population reads it again a page at a time
+                        found.add(new Targets.Target(t.deviceId(), t.owner(), t.status(), t.registeredAt(), null, null));
                     }
                 }
             }
@@ -727,9 +734,11 @@ public final class Rollouts {
                 Engine.Counts n = counts.get(g);
                 Engine.update(c, "UPDATE rollout_groups SET error_baseline = ? WHERE rollout_id = ? AND group_no = ?",
                         n == null ? 0 : n.errors(), id, g);
+                // one still backing off keeps its deadline (its next attempt plus the timeout)
                 Engine.update(c, "UPDATE rollout_assignments SET deadline_at = ?, updated_at = ? WHERE rollout_id = ? "
-                        + "AND group_no = ? AND state IN ('scheduled', 'offered')",
-                        Database.timestamp(now.plus(r.timeout())), engine.ts(), id, g);
+                        + "AND group_no = ? AND state IN ('scheduled', 'offered') "
+                        + "AND (next_attempt_at IS NULL OR next_attempt_at <= ?)",
+                        Database.timestamp(now.plus(r.timeout())), engine.ts(), id, g, Database.timestamp(now));
                 engine.group(c, id, g, "paused", "running", "resumed");
             }
             engine.status(c, r, "running", null, null);

@@ -24,12 +24,17 @@ class RolloutCreationTest {
     RolloutFixture f;
 
     @BeforeEach
-    void open() {
-        f = new RolloutFixture(dir, null);
+    void open() throws Exception {
+        f = fixture();
+    }
+
+    /** The H2 file database; the PostgreSQL variant runs the same tests on the production database. */
+    RolloutFixture fixture() throws Exception {
+        return new RolloutFixture(dir, null);
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         f.close();
     }
 
@@ -162,14 +167,12 @@ class RolloutCreationTest {
         assertThat(a.settings().seed()).isNotNull();
         r.seed = a.settings().seed();
         RolloutView b = f.create(r);
-        String canaries = "SELECT device_id FROM rollout_assignments WHERE rollout_id = ? ORDER BY position";
         assertThat(positions(a.id())).isEqualTo(positions(b.id()));
         List<String> registration = positions(a.id());
         assertThat(registration).doesNotHaveDuplicates().hasSize(40);
         assertThat(registration).isNotEqualTo(registration.stream().sorted().toList());
         r.seed = a.settings().seed() + 1;
         assertThat(positions(f.create(r).id())).isNotEqualTo(registration);
-        assertThat(canaries).isNotEmpty();
     }
 
     private List<String> positions(String id) {

@@ -20,12 +20,17 @@ class RolloutEventsTest {
     RolloutFixture f;
 
     @BeforeEach
-    void open() {
-        f = new RolloutFixture(dir, null);
+    void open() throws Exception {
+        f = fixture();
+    }
+
+    /** The H2 file database; the PostgreSQL variant runs the same tests on the production database. */
+    RolloutFixture fixture() throws Exception {
+        return new RolloutFixture(dir, null);
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         f.close();
     }
 

@@ -90,6 +90,13 @@ class RolloutExclusionTest {
         assertThat(f.state(v.id(), "d-004")).as("no stored certificate: its handshake decides").isEqualTo("scheduled");
         assertThat(f.string("SELECT reason_detail FROM rollout_assignments WHERE rollout_id = ? AND device_id = 'd-001'",
                 v.id())).contains("revoked");
+        RolloutFixture.Req listed = new RolloutFixture.Req();
+        listed.targets = RolloutFixture.list(List.of("d-004", "d-001", "d-002"));
+        listed.start = false;
+        RolloutView l = f.create(listed);
+        assertThat(f.reason(l.id(), "d-001")).as("a devices list too").isEqualTo("cert-revoked");
+        assertThat(f.reason(l.id(), "d-002")).isEqualTo("cert-expired");
+        assertThat(f.state(l.id(), "d-004")).isEqualTo("scheduled");
         f.scheduler.tick();
         assertThat(f.rollouts.checkIn("alice", "d-001")).as("nothing is sent to an excluded device").isEmpty();
         assertThat(f.drainEvents()).anyMatch(e -> e.contains("\"deviceId\":\"d-001\"") && e.contains("\"to\":\"excluded\"")

@@ -59,6 +59,16 @@ final class RolloutFixture implements AutoCloseable {
         this(dev.progdist.processors.testing.TestDatabases.open(dir.resolve("db"), 6), dir, validation, clock, settings);
     }
 
+    /** On a fresh PostgreSQL schema, dropped on {@link #close()}. */
+    static RolloutFixture onPostgres(Path dir, dev.progdist.processors.testing.PostgresSchema schema,
+            MutableClock clock) {
+        RolloutFixture f = new RolloutFixture(schema.database(), dir, null, clock, RolloutSettings.defaults());
+        f.schema = schema;
+        return f;
+    }
+
+    private dev.progdist.processors.testing.PostgresSchema schema;
+
     RolloutFixture(Database db, Path dir, CertificateValidation validation, MutableClock clock,
             RolloutSettings settings) {
         this.db = db;
@@ -276,6 +286,14 @@ final class RolloutFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        db.close();
+        if (schema != null) {
+            try {
+                schema.close();
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        } else {
+            db.close();
+        }
     }
 }

@@ -55,6 +55,19 @@ class RolloutPartsTest {
     }
 
     @Test
+    void settingsFromPropertiesWithDefaults() {
+        java.util.Map<String, String> props = java.util.Map.of("progdist.rollout.approval", "true",
+                "progdist.rollout.default-device-timeout", "PT10M", "progdist.rollout.default-error-threshold", "5");
+        RolloutSettings s = RolloutSettings.of(props::get);
+        assertThat(s.approval()).isTrue();
+        assertThat(s.defaultDeviceTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(s.defaultErrorThreshold()).isEqualTo("5");
+        assertThat(s.defaultRetryBackoff()).isEqualTo(RolloutSettings.defaults().defaultRetryBackoff());
+        assertThatThrownBy(() -> RolloutSettings.of(java.util.Map.of("progdist.rollout.default-retries", "x")::get))
+                .hasMessageContaining("progdist.rollout.default-retries");
+    }
+
+    @Test
     void durationsInBothForms() {
         assertThat(Durations.parse("30s")).isEqualTo(Duration.ofSeconds(30));
         assertThat(Durations.parse("5m")).isEqualTo(Duration.ofMinutes(5));

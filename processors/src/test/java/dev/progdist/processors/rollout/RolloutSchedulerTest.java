@@ -22,12 +22,17 @@ class RolloutSchedulerTest {
     RolloutFixture f;
 
     @BeforeEach
-    void open() {
-        f = new RolloutFixture(dir, null);
+    void open() throws Exception {
+        f = fixture();
+    }
+
+    /** The H2 file database; the PostgreSQL variant runs the same tests on the production database. */
+    RolloutFixture fixture() throws Exception {
+        return new RolloutFixture(dir, null);
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         f.close();
     }
 
@@ -353,11 +358,15 @@ class RolloutSchedulerTest {
         f.registry.register("late-1", "alice", "olga");
         f.registry.register("late-2", "alice", "olga");
         f.tag("late-1", "beta");
+        f.user("bob", dev.progdist.processors.auth.Role.USER);
+        f.registry.register("late-bob", "bob", "olga");
+        f.tag("late-bob", "beta");
         f.scheduler.tick();
         RolloutView joined = f.view(v.id());
         assertThat(joined.groups()).hasSize(2);
         assertThat(joined.groups().get(1).selector()).isEqualTo("dynamic");
-        assertThat(joined.groups().get(1).size()).isEqualTo(1);
+        assertThat(joined.groups().get(1).size()).isEqualTo(2);
+        assertThat(f.reason(v.id(), "late-bob")).as("its owner was never granted the program").isEqualTo("not-entitled");
         f.scheduler.tick();
         assertThat(f.deliver("late-1", true, null)).isTrue();
         assertThat(f.rollouts.checkIn("alice", "late-2")).as("not tagged").isEmpty();
