@@ -173,17 +173,20 @@ public class DeviceRegistry {
      * exclude revoked and expired devices before anything is sent to them.
      */
     public void seen(String deviceId, String fingerprint, X509Certificate certificate) {
-        try (Connection c = database.connection()) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE devices SET last_fingerprint = ?, last_seen_at = ? WHERE device_id = ?")) {
-                ps.setString(1, fingerprint);
-                ps.setObject(2, Database.timestamp(clock.instant()));
-                ps.setString(3, deviceId);
-                ps.executeUpdate();
-            }
+        String sql = certificate == null
+                ? "UPDATE devices SET last_fingerprint = ?, last_seen_at = ? WHERE device_id = ?"
+                : "UPDATE devices SET last_fingerprint = ?, last_seen_at = ?, certificate_pem = ?, "
+                        + "certificate_not_after = ? WHERE device_id = ?";
+        try (Connection c = database.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, fingerprint);
+            ps.setObject(i++, Database.timestamp(clock.instant()));
             if (certificate != null) {
-                storeCertificate(c, deviceId, certificate);
+                ps.setString(i++, Pem.toPem(certificate));
+                ps.setObject(i++, Database.timestamp(certificate.getNotAfter().toInstant()));
             }
+            ps.setString(i, deviceId);
+            ps.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("cannot update device", e);
         }

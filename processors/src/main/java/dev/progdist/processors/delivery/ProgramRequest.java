@@ -2,6 +2,7 @@ package dev.progdist.processors.delivery;
 
 import dev.progdist.processors.delivery.DeliveryContext.Stage;
 import dev.progdist.processors.program.DeliveryLedger;
+import dev.progdist.protocol.channel.ChannelCode;
 import java.util.Optional;
 
 /**
@@ -41,13 +42,20 @@ public class ProgramRequest {
         if (request.version().isEmpty()) {
             return opened;
         }
-        Optional<RolloutLink.Assignment> assignment = rollouts.claim(device.deviceId(), request.programId(),
-                request.version(), id);
-        if (assignment.isEmpty()) {
-            return opened;
+        try {
+            Optional<RolloutLink.Assignment> assignment = rollouts.claim(device.deviceId(), request.programId(),
+                    request.version(), id);
+            if (assignment.isEmpty()) {
+                return opened;
+            }
+            ledger.linkRollout(id, assignment.get().rolloutId());
+            return opened.linked(assignment.get());
+        } catch (RuntimeException e) {
+            // the failure surfaces before this stage returns the context with the delivery ID, so the
+            // channel could not record it: fail the row here (settling an assignment already claimed)
+            ledger.failed(id, ChannelCode.INTERNAL_ERROR.label(), "the rollout link failed");
+            throw e;
         }
-        ledger.linkRollout(id, assignment.get().rolloutId());
-        return opened.linked(assignment.get());
     }
 
     /** OPENED → DEVICE_CHECKED. Raises the certificate and device codes of {@link DeviceTrust}. */

@@ -236,6 +236,26 @@ public class DeliveryLedger {
         return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
     }
 
+    /**
+     * The latest {@code installed} delivery of exactly {@code programId} {@code version} to the
+     * device: TRP-signed evidence (a receipt the server verified) that the device holds it.
+     */
+    public Optional<Delivery> installedDelivery(String deviceId, String programId, String version) {
+        try (Connection c = database.connection();
+                PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM deliveries WHERE device_id = ? "
+                        + "AND program_id = ? AND version = ? AND outcome = 'installed' ORDER BY finished_at DESC")) {
+            ps.setString(1, deviceId);
+            ps.setString(2, programId);
+            ps.setString(3, version);
+            ps.setMaxRows(1);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot read deliveries", e);
+        }
+    }
+
     /** Deliveries matching every non-null filter, newest request first, at most {@code limit}. */
     public List<Delivery> list(String deviceId, String programId, String userId, int limit) {
         StringBuilder where = new StringBuilder();
@@ -263,20 +283,24 @@ public class DeliveryLedger {
             List<Delivery> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    long size = rs.getLong(11);
-                    Long envelopeSize = rs.wasNull() ? null : size;
-                    OffsetDateTime finished = rs.getObject(17, OffsetDateTime.class);
-                    out.add(new Delivery(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9),
-                            rs.getString(10), envelopeSize, rs.getString(12), rs.getString(13), rs.getString(14),
-                            rs.getString(15), rs.getObject(16, OffsetDateTime.class).toInstant(),
-                            finished == null ? null : finished.toInstant(), rs.getString(18), rs.getString(19)));
+                    out.add(row(rs));
                 }
             }
             return out;
         } catch (SQLException e) {
             throw new StoreException("cannot read deliveries", e);
         }
+    }
+
+    private static Delivery row(ResultSet rs) throws SQLException {
+        long size = rs.getLong(11);
+        Long envelopeSize = rs.wasNull() ? null : size;
+        OffsetDateTime finished = rs.getObject(17, OffsetDateTime.class);
+        return new Delivery(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10), envelopeSize,
+                rs.getString(12), rs.getString(13), rs.getString(14), rs.getString(15),
+                rs.getObject(16, OffsetDateTime.class).toInstant(), finished == null ? null : finished.toInstant(),
+                rs.getString(18), rs.getString(19));
     }
 
     @FunctionalInterface

@@ -100,8 +100,12 @@ class DeliveryLedgerRecoveryTest {
         assertThat(new DeliveryLedger(db, clock, live.instanceId(), recording).failLost(LEASE)).isZero();
         assertThat(settled).hasSize(2);
         // the live instance finishes its own delivery as usual
+        assertThat(liveLedger.installedDelivery("dev-3", "editor", "1.0")).isEmpty();
         liveLedger.installed(alive, SHA, "sig");
         assertThat(settled).contains(new Settled(alive, true, null));
+        assertThat(liveLedger.installedDelivery("dev-3", "editor", "1.0").orElseThrow().deliveryId()).isEqualTo(alive);
+        assertThat(liveLedger.installedDelivery("dev-1", "editor", "1.0")).as("failed, not installed").isEmpty();
+        assertThat(liveLedger.installedDelivery("dev-3", "editor", "2.0")).isEmpty();
     }
 
     @Test

@@ -45,9 +45,13 @@ class RolloutDeliveryRouteTest extends StageRouteTestSupport {
         final Map<String, Assignment> byDevice = new ConcurrentHashMap<>();
         final Map<String, String> claims = new ConcurrentHashMap<>();
         final Set<String> stopped = ConcurrentHashMap.newKeySet();
+        final Set<String> broken = ConcurrentHashMap.newKeySet();
 
         @Override
         public Optional<Assignment> claim(String deviceId, String programId, String version, String deliveryId) {
+            if (broken.contains(deviceId)) {
+                throw new IllegalStateException("the rollout store is unreachable");
+            }
             Assignment a = byDevice.get(deviceId + " " + programId + " " + version);
             if (a != null) {
                 claims.put(deliveryId, a.rolloutId());
@@ -177,6 +181,25 @@ class RolloutDeliveryRouteTest extends StageRouteTestSupport {
                 .isEqualTo(Stage.SENDING);
         linked.release();
         single.release();
+    }
+
+    @Test
+    void aFailingClaimFailsTheLedgerRowItOpened() {
+        publish("hello", "1.0", content(1000, 10), null);
+        entitlements.grant("hello", USER, "olga");
+        TestDevice ec = registered("trp-ec-1", ecKeys());
+        assignments.broken.add("trp-ec-1");
+
+        Object result;
+        try {
+            result = template.requestBody("direct:program-request", requested(ec, "hello", "1.0", ""));
+        } catch (org.apache.camel.CamelExecutionException e) {
+            result = e.getCause();
+        }
+        assertThat(result).isInstanceOf(IllegalStateException.class);
+        DeliveryLedger.Delivery row = ledger.list("trp-ec-1", null, null, 10).get(0);
+        assertThat(row.outcome()).isEqualTo("failed");
+        assertThat(row.reasonCode()).isEqualTo("internal-error");
     }
 
     void assign(TestDevice device, String rolloutId, String mode) {
