@@ -247,8 +247,7 @@ public class ServerConfiguration implements CamelConfiguration {
         bind(context, "rollouts", rolloutService);
         bind(context, "rolloutAdministration", new RolloutAdministration(rolloutService, auditTrail));
         bind(context, "deviceCheckIn", new DeviceCheckIn(rolloutService, rolloutSettings.checkInAfter()));
-        bind(context, "rolloutScheduler", new RolloutScheduler(database, clock, rolloutSettings, validator, ledger,
-                instances.instanceId(), lease));
+        bind(context, "rolloutScheduler", new RolloutScheduler(database, clock, rolloutSettings, validator));
         bind(context, "releaseSweep", new ReleaseSweep(releases, rolloutService));
         RolloutEvents rolloutEvents = new RolloutEvents(database, clock);
         bind(context, "rolloutEvents", rolloutEvents);

@@ -1,7 +1,6 @@
 package dev.progdist.processors.rollout;
 
 import dev.progdist.processors.pki.CertificateValidation;
-import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.store.Database;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,13 +12,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives rollouts forward; the scheduler route calls {@link #tick()} on a timer and
- * {@link #heartbeat()} with it. Each rollout is worked in its own short transaction after
+ * Drives rollouts forward; the scheduler route calls {@link #tick()} on a timer. Each rollout is worked in its own short transaction after
  * {@code SELECT … FOR UPDATE SKIP LOCKED} on its row, so several server instances share the work
  * with no leader: a rollout another instance is working on is skipped this tick. A failure in one
  * rollout is caught, logged and counted ({@code scheduler_errors}); after
@@ -47,9 +44,6 @@ public final class RolloutScheduler {
 
     private final Engine engine;
     private final RolloutSettings settings;
-    private final DeliveryLedger ledger;
-    private final String instanceId;
-    private final Duration instanceLease;
     private final Clock clock;
     private volatile Observer observer = Observer.NONE;
 
@@ -70,18 +64,15 @@ public final class RolloutScheduler {
     }
 
     /**
-     * @param validation    the server's device certificate validation, for the exclusion re-check at group start
-     * @param ledger        fails the unfinished deliveries of lost instances ({@code server-lost}); may be null
-     * @param instanceId    this server instance (in {@code server_instances} and {@code deliveries.instance_id})
-     * @param instanceLease how old another instance's heartbeat may be before its deliveries count as lost
+     * The heartbeat of server instances and the failing of a lost instance's deliveries are not
+     * the scheduler's: {@code ServerInstances} and {@code DeliveryLedger.failLost} do them, for
+     * rollouts and single deliveries alike.
+     *
+     * @param validation the server's device certificate validation, for the exclusion re-check at group start
      */
-    public RolloutScheduler(Database database, Clock clock, RolloutSettings settings, CertificateValidation validation,
-            DeliveryLedger ledger, String instanceId, Duration instanceLease) {
+    public RolloutScheduler(Database database, Clock clock, RolloutSettings settings, CertificateValidation validation) {
         this.engine = new Engine(database, clock, new Exclusion(validation, clock));
         this.settings = settings;
-        this.ledger = ledger;
-        this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
-        this.instanceLease = instanceLease;
         this.clock = clock;
     }
 
@@ -379,45 +370,6 @@ public final class RolloutScheduler {
                     programId) > 0;
         } catch (SQLException e) {
             throw new dev.progdist.processors.store.StoreException("cannot read entitlements", e);
-        }
-    }
-
-    /**
-     * Records that this instance is alive, and fails the unfinished deliveries of instances whose
-     * heartbeat is older than the lease with {@code server-lost} (through the ledger, whose
-     * settlement then settles their assignments), so nothing stays in progress after a crash.
-     */
-    public void heartbeat() {
-        Instant now = clock.instant();
-        engine.tx(c -> {
-            if (Engine.update(c, "UPDATE server_instances SET heartbeat_at = ? WHERE instance_id = ?",
-                    Database.timestamp(now), instanceId) == 0) {
-                Engine.update(c, "INSERT INTO server_instances (instance_id, started_at, heartbeat_at) VALUES (?, ?, ?)",
-                        instanceId, Database.timestamp(now), Database.timestamp(now));
-            }
-            return null;
-        });
-        if (ledger == null) {
-            return;
-        }
-        List<String[]> lost = engine.tx(c -> {
-            List<String[]> out = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT d.delivery_id, d.instance_id FROM deliveries d "
-                    + "WHERE d.outcome IN ('requested', 'sending') AND d.instance_id IS NOT NULL AND d.instance_id <> ? "
-                    + "AND NOT EXISTS (SELECT 1 FROM server_instances s WHERE s.instance_id = d.instance_id "
-                    + "AND s.heartbeat_at >= ?) FETCH FIRST 500 ROWS ONLY")) {
-                ps.setString(1, instanceId);
-                ps.setObject(2, Database.timestamp(now.minus(instanceLease)));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new String[] {rs.getString(1), rs.getString(2)});
-                    }
-                }
-            }
-            return out;
-        });
-        for (String[] d : lost) {
-            ledger.failed(d[0], "server-lost", "server instance " + d[1] + " stopped without finishing the delivery");
         }
     }
 }

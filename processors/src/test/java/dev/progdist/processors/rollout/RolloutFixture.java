@@ -92,7 +92,7 @@ final class RolloutFixture implements AutoCloseable {
     void configure(RolloutSettings s) {
         settings = s;
         rollouts = new Rollouts(db, clock, s, catalog, entitlements, validation);
-        scheduler = new RolloutScheduler(db, clock, s, validation, ledger, "instance-1", Duration.ofSeconds(30));
+        scheduler = new RolloutScheduler(db, clock, s, validation);
     }
 
     void user(String id, Role role) {

@@ -76,25 +76,6 @@ class RolloutScaleTest {
         f.scheduler.tick();
         RolloutView timedOut = f.view(v.id());
         assertThat(timedOut.counts()).containsEntry("timed-out", 26L);
-        assertThat(f.rollouts.devices(v.id(), "timed-out", 0, 10).total()).isEqualTo(26);
-    }
-
-    @Test
-    void theHeartbeatFailsTheUnfinishedDeliveriesOfALostInstance() {
-        f.devices("d", 2);
-        String lost = f.ledger.open("s1", "alice", "d-001", RolloutFixture.PROGRAM, RolloutFixture.VERSION, null);
-        String alive = f.ledger.open("s2", "alice", "d-002", RolloutFixture.PROGRAM, RolloutFixture.VERSION, null);
-        f.sql("INSERT INTO server_instances (instance_id, started_at, heartbeat_at) VALUES ('crashed', ?, ?)",
-                Database.timestamp(f.clock.instant()), Database.timestamp(f.clock.instant()));
-        f.sql("UPDATE deliveries SET instance_id = 'crashed' WHERE delivery_id = ?", lost);
-        f.sql("UPDATE deliveries SET instance_id = 'instance-1' WHERE delivery_id = ?", alive);
-        f.scheduler.heartbeat();
-        assertThat(f.ledger.find(lost).orElseThrow().outcome()).as("within the lease").isEqualTo("requested");
-        f.clock.advance(Duration.ofSeconds(31));
-        f.scheduler.heartbeat();
-        assertThat(f.ledger.find(lost).orElseThrow().outcome()).isEqualTo("failed");
-        assertThat(f.ledger.find(lost).orElseThrow().reasonCode()).isEqualTo("server-lost");
-        assertThat(f.ledger.find(alive).orElseThrow().outcome()).as("this instance's own").isEqualTo("requested");
-        assertThat(f.string("SELECT heartbeat_at FROM server_instances WHERE instance_id = 'instance-1'")).isNotNull();
+        assertThat(f.rollouts.devices(v.id(), "timed-out", 1, 10).total()).isEqualTo(26);
     }
 }

@@ -126,8 +126,7 @@ class RolloutSchedulerPostgresTest {
             rollouts.add(f.create(q).id());
         }
         RolloutScheduler a = f.scheduler;
-        RolloutScheduler b = new RolloutScheduler(second, clock, f.settings, slow(), null, "instance-b",
-                Duration.ofSeconds(30));
+        RolloutScheduler b = new RolloutScheduler(second, clock, f.settings, slow());
         RolloutScheduler.Observer watch = new RolloutScheduler.Observer() {
             @Override
             public void entered(String rolloutId) {
@@ -193,8 +192,7 @@ class RolloutSchedulerPostgresTest {
     void aRolloutLockedByOneInstanceIsSkippedByTheOther() throws Exception {
         f.devices("d", 1);
         RolloutView v = f.create(new RolloutFixture.Req());
-        RolloutScheduler b = new RolloutScheduler(second, clock, f.settings, null, null, "instance-b",
-                Duration.ofSeconds(30));
+        RolloutScheduler b = new RolloutScheduler(second, clock, f.settings, null);
         try (Connection c = f.db.connection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("SELECT rollout_id FROM rollouts WHERE rollout_id = ? "
