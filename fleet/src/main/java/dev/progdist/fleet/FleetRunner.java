@@ -99,6 +99,7 @@ public final class FleetRunner implements AutoCloseable {
                 throw new IllegalArgumentException("--logins must be 1 to 64");
             }
             faults = faults == null ? FaultPlan.NONE : faults;
+            new TrpFaults(null, slowDelay); // checks the delay's range now, not at the first slow device
             faults.assign(FleetDevices.ids(prefix, devices)); // enough devices for the faults
         }
 
