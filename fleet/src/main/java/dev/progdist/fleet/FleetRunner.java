@@ -17,7 +17,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -499,16 +498,5 @@ public final class FleetRunner implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /** For tests: the devices whose fault is {@code fault}, in order. */
-    List<String> devicesWith(TrpFault fault) {
-        List<String> out = new ArrayList<>();
-        faults.forEach((d, f) -> {
-            if (f == fault) {
-                out.add(d);
-            }
-        });
-        return Collections.unmodifiableList(out);
     }
 }
