@@ -54,6 +54,15 @@ final class TrpCommand {
         @Option(names = "--bus", paramLabel = "URL", description = "device bus broker URL (default: the gateway's, tcp://127.0.0.1:61617)")
         String bus;
 
+        @Option(names = "--fault", paramLabel = "FAULT",
+                description = "misbehave on purpose, for demonstrations and tests of rollouts: refuse-install, "
+                        + "storage-full, bad-receipt, vanish or slow (default: none, as a real TRP)")
+        String fault;
+
+        @Option(names = "--slow-delay", paramLabel = "DURATION",
+                description = "with --fault slow: the wait before each relay step (default: 2s)")
+        String slowDelay;
+
         @Override
         public Integer call() throws Exception {
             Home home = homeOption.home();
@@ -63,6 +72,12 @@ final class TrpCommand {
             overrides.put("progdist.trp.device", device);
             if (bus != null) {
                 overrides.put("progdist.trp.bus.url", bus);
+            }
+            if (fault != null) {
+                overrides.put("progdist.trp.fault", dev.progdist.trp.TrpFault.parse(fault).label());
+            }
+            if (slowDelay != null) {
+                overrides.put("progdist.trp.fault.slow-delay", Durations.parse("--slow-delay", slowDelay).toString());
             }
             TrpMain.create(overrides).run();
             return 0;

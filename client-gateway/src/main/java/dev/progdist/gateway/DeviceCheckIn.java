@@ -52,9 +52,10 @@ public class DeviceCheckIn {
      * @param detail        one line for people, or {@code null}
      * @param checkInAfter  when the server asked to be asked again, or {@code null}
      * @param delivery      how the fetch went, or {@code null} when there was none
+     * @param fetchTime     how long the fetch took (second path opened to its end), or {@code null} without one
      */
     public record Result(String deviceId, Outcome outcome, FirstPathClient.Offer offer, String code, String detail,
-            Duration checkInAfter, ChannelRelay.Outcome delivery) {
+            Duration checkInAfter, ChannelRelay.Outcome delivery, Duration fetchTime) {
     }
 
     /** Runs the fetch of an offer; {@link ChannelRelay#fetch(String, ChannelRelay.Fetch)} in production. */
@@ -84,7 +85,7 @@ public class DeviceCheckIn {
     public Result checkIn(String deviceId) {
         if (!inFlight.add(deviceId)) {
             LOG.debug("Check-in {}: the previous one is still running", deviceId);
-            return new Result(deviceId, Outcome.IN_PROGRESS, null, null, null, null, null);
+            return new Result(deviceId, Outcome.IN_PROGRESS, null, null, null, null, null, null);
         }
         try {
             Result r = run(deviceId);
@@ -110,25 +111,29 @@ public class DeviceCheckIn {
         }
         FirstPathClient.Offer offer = answer.offer();
         if (offer == null) {
-            return new Result(deviceId, Outcome.IDLE, null, null, null, answer.checkInAfter(), null);
+            return new Result(deviceId, Outcome.IDLE, null, null, null, answer.checkInAfter(), null, null);
         }
         LOG.info("Check-in {}: rollout {} offers {} {}{}; asking the TRP to fetch it", deviceId, offer.rolloutId(),
                 offer.programId(), offer.version(), offer.mode() == null ? "" : " (" + offer.mode() + ")");
         delivery.lock();
+        long start = System.nanoTime();
         try {
             ChannelRelay.Outcome o = fetcher.fetch(deviceId,
                     new ChannelRelay.Fetch(offer.programId(), offer.version(), offer.mode()));
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
             if (o.installed()) {
-                return new Result(deviceId, Outcome.INSTALLED, offer, null, null, answer.checkInAfter(), o);
+                return new Result(deviceId, Outcome.INSTALLED, offer, null, null, answer.checkInAfter(), o, took);
             }
             return new Result(deviceId, Outcome.FAILED, offer, o.code() == null ? "unknown" : o.code(),
-                    o.trpReport().get("progdistChannelDetail"), answer.checkInAfter(), o);
+                    o.trpReport().get("progdistChannelDetail"), answer.checkInAfter(), o, took);
         } catch (FirstPathException e) {
-            return refusal(deviceId, offer, e);
+            Result r = refusal(deviceId, offer, e);
+            return new Result(r.deviceId(), r.outcome(), offer, r.code(), r.detail(), null, null,
+                    Duration.ofNanos(System.nanoTime() - start));
         } catch (IllegalStateException e) {
             // the device bus: the TRP is not there or went silent
             return new Result(deviceId, Outcome.TRP_SILENT, offer, "trp-silent", e.getMessage(), answer.checkInAfter(),
-                    null);
+                    null, Duration.ofNanos(System.nanoTime() - start));
         } finally {
             delivery.unlock();
         }
@@ -138,7 +143,7 @@ public class DeviceCheckIn {
         boolean unreachable = e.status() == 0 || e.status() == 200 || e.status() >= 500;
         Outcome outcome = offer != null ? Outcome.FAILED : unreachable ? Outcome.UNREACHABLE : Outcome.REFUSED;
         String code = e.code() != null ? e.code() : unreachable ? "server-unreachable" : "http-" + e.status();
-        return new Result(deviceId, outcome, offer, code, e.getMessage(), null, null);
+        return new Result(deviceId, outcome, offer, code, e.getMessage(), null, null, null);
     }
 
     private void log(Result r) {
@@ -148,7 +153,7 @@ public class DeviceCheckIn {
         switch (r.outcome()) {
             case IDLE -> LOG.debug("Check-in {}: nothing offered", r.deviceId());
             case INSTALLED -> LOG.info("Check-in {}: {}installed by the TRP, receipt accepted by the server ({} relay "
-                    + "rounds)", r.deviceId(), offered, r.delivery().rounds());
+                    + "rounds, {} ms)", r.deviceId(), offered, r.delivery().rounds(), r.fetchTime().toMillis());
             case FAILED -> LOG.warn("Check-in {}: {}delivery failed: {}{}", r.deviceId(), offered, r.code(),
                     r.detail() == null ? "" : " (" + oneLine(r.detail()) + ")");
             case TRP_SILENT -> LOG.warn("Check-in {}: {}the TRP did not answer: {}", r.deviceId(), offered,

@@ -23,6 +23,8 @@ public class SessionKeeper implements AutoCloseable {
     private final Duration refreshMargin;
     private final Clock clock;
     private SessionResponse session;
+    /** The current session's expiry, readable without the lock (a login may hold it for seconds). */
+    private volatile java.time.Instant liveUntil;
 
     public SessionKeeper(FirstPathClient client, String userId, char[] secret, Duration refreshMargin, Clock clock) {
         this.client = client;
@@ -35,16 +37,25 @@ public class SessionKeeper implements AutoCloseable {
     /** The live session, logging in first if there is none. */
     public synchronized SessionResponse session() {
         if (session == null || !clock.instant().isBefore(session.expiresAt())) {
-            session = client.login(userId, secret);
+            set(client.login(userId, secret));
             LOG.info("Logged in to {} as {}, session {} until {}", client.server(), userId, session.sessionId(),
                     session.expiresAt());
         }
         return session;
     }
 
-    /** True while this keeper holds a session that has not expired (it may still have been dropped by the server). */
-    public synchronized boolean loggedIn() {
-        return session != null && clock.instant().isBefore(session.expiresAt());
+    /**
+     * True while this keeper holds a session that has not expired (the server may still have
+     * dropped it). Never waits for a login in progress.
+     */
+    public boolean loggedIn() {
+        java.time.Instant until = liveUntil;
+        return until != null && clock.instant().isBefore(until);
+    }
+
+    private void set(SessionResponse s) {
+        session = s;
+        liveUntil = s == null ? null : s.expiresAt();
     }
 
     /**
@@ -54,7 +65,7 @@ public class SessionKeeper implements AutoCloseable {
     public synchronized void forget(SessionResponse lost) {
         if (session != null && session.sessionId().equals(lost.sessionId())) {
             LOG.info("Session {} is gone, logging in again at the next use", lost.sessionId());
-            session = null;
+            set(null);
         }
     }
 
@@ -69,13 +80,13 @@ public class SessionKeeper implements AutoCloseable {
         }
         try {
             SessionResponse refreshed = client.refresh(session);
-            session = new SessionResponse(session.sessionId(), session.token(), refreshed.expiresAt(),
-                    session.userId(), session.role());
+            set(new SessionResponse(session.sessionId(), session.token(), refreshed.expiresAt(),
+                    session.userId(), session.role()));
             LOG.info("Session {} refreshed until {}", session.sessionId(), session.expiresAt());
         } catch (FirstPathException e) {
             if (e.problem() == ProblemType.SESSION_EXPIRED || e.problem() == ProblemType.INVALID_TOKEN) {
                 LOG.info("Session {} is gone ({}), logging in again", session.sessionId(), e.problem().code());
-                session = null;
+                set(null);
                 session();
             } else {
                 throw e;
@@ -91,7 +102,7 @@ public class SessionKeeper implements AutoCloseable {
             } catch (FirstPathException e) {
                 LOG.warn("Logout failed: {}", e.getMessage());
             }
-            session = null;
+            set(null);
         }
         Arrays.fill(secret, '\0');
     }

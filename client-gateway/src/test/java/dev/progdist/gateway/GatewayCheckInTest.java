@@ -191,6 +191,30 @@ class GatewayCheckInTest {
     }
 
     @Test
+    void theGatewaysCheckInRouteChecksInForItsDevicesOnItsTimer() throws Exception {
+        int busPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            busPort = free.getLocalPort();
+        }
+        org.apache.camel.main.Main gateway = GatewayMain.create(Map.of("progdist.home", home.toString(),
+                "progdist.gateway.server", "https://localhost:" + server.getAddress().getPort(),
+                "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort,
+                "progdist.gateway.devices", "dev-r1,dev-r2",
+                "progdist.gateway.check-in-period", "200"), new Credentials("dora", "secret".toCharArray()),
+                status -> { });
+        gateway.start();
+        try {
+            // each device, more than once: the timer keeps going (the answers offer nothing)
+            await().atMost(Duration.ofSeconds(20)).until(() -> checkIns.stream().filter("dev-r2"::equals).count() >= 2);
+            assertThat(checkIns).contains("dev-r1");
+            assertThat(gateway.getCamelContext().getRegistry().lookupByNameAndType("gatewayCheckIn",
+                    GatewayCheckIn.class).devices()).containsExactly("dev-r1", "dev-r2");
+        } finally {
+            gateway.stop();
+        }
+    }
+
+    @Test
     void neverTwoCheckInsOfOneDeviceAtOnce() throws Exception {
         offer("dev-a", "r-5", "hello", "1.0.0", "direct");
         CountDownLatch fetching = new CountDownLatch(1);
@@ -211,6 +235,7 @@ class GatewayCheckInTest {
         release.countDown();
         await().atMost(Duration.ofSeconds(10)).until(first::isDone);
         assertThat(first.get().outcome()).isEqualTo(DeviceCheckIn.Outcome.INSTALLED);
+        assertThat(first.get().fetchTime()).isPositive();
         assertThat(fetches).hasSize(1);
     }
 }

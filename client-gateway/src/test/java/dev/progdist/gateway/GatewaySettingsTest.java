@@ -39,8 +39,18 @@ class GatewaySettingsTest {
         String seen = settingsBeforeConfiguration(main, "{{camel.main.name}} {{progdist.gateway.bus.listen}} "
                 + "{{progdist.gateway.http-timeout}} {{progdist.gateway.refresh-margin}} "
                 + "{{progdist.gateway.bus.request-timeout}} {{progdist.gateway.server}} "
-                + "{{progdist.gateway.session-check-period}}");
+                + "{{progdist.gateway.session-check-period}} {{progdist.gateway.check-in-period}} "
+                + "[{{progdist.gateway.devices}}]");
 
-        assertThat(seen).isEqualTo("progdist-gateway tcp://127.0.0.1:61617 PT3S PT3M 5000 https://option.example 15000");
+        assertThat(seen).isEqualTo("progdist-gateway tcp://127.0.0.1:61617 PT3S PT3M 5000 https://option.example 15000 "
+                + "5000 []");
+    }
+
+    @Test
+    void theDevicesSettingIsACheckedCommaSeparatedList() {
+        assertThat(GatewayConfiguration.devices("")).isEmpty();
+        assertThat(GatewayConfiguration.devices(" d-1, d-2 ,,d-1")).containsExactly("d-1", "d-2");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> GatewayConfiguration.devices("d-1,../x"))
+                .hasMessageContaining("progdist.gateway.devices: '../x'");
     }
 }

@@ -89,7 +89,10 @@ final class FleetBus implements AutoCloseable {
         int inVm = NEXT_IN_VM_ID.getAndIncrement();
         char[] gatewaySecret = secrets.getOrCreate(BusUsers.GATEWAY_SECRET);
         broker = new EmbeddedBroker("progdist-fleet-bus", Home.ensurePrivateDirectory(dataDir), inVm, null,
-                new DeviceBusSecurity(gatewaySecret, secrets), 0).start();
+                new DeviceBusSecurity(gatewaySecret, secrets), 0)
+                // two queues per device, each holding a message or two at a time: 32 KiB each otherwise
+                .initialQueueBuffer(64)
+                .start();
         factory = BusConnections.factory("vm://" + inVm);
         try {
             gateway = factory.createConnection(BusUsers.GATEWAY_USER, new String(gatewaySecret));

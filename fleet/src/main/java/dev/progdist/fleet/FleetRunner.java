@@ -17,7 +17,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -99,6 +98,7 @@ public final class FleetRunner implements AutoCloseable {
                 throw new IllegalArgumentException("--logins must be 1 to 64");
             }
             faults = faults == null ? FaultPlan.NONE : faults;
+            new TrpFaults(null, slowDelay); // checks the delay's range now, not at the first slow device
             faults.assign(FleetDevices.ids(prefix, devices)); // enough devices for the faults
         }
 
@@ -232,7 +232,8 @@ public final class FleetRunner implements AutoCloseable {
     /**
      * Starts the fleet: the bus, every TRP on it, and the devices' check-ins. The first device
      * logs in before this returns, so that a wrong secret or an unknown user fails here, in one
-     * clear exception; a server that is not reachable yet is not an error (devices log in when it is).
+     * clear exception; a server that is not reachable yet or busy is not an error (devices log in
+     * when it answers).
      *
      * @throws IllegalArgumentException when TRPs are missing (not provisioned) or options are wrong
      * @throws FirstPathException       when the server refuses the user's login
@@ -294,12 +295,12 @@ public final class FleetRunner implements AutoCloseable {
         try {
             first.keeper.session();
         } catch (FirstPathException e) {
-            if (e.status() != 0) {
-                throw e;
+            if (e.status() != 0 && e.status() < 500) {
+                throw e; // a refusal of this user: every device would get it
             }
             first.unreachable = true;
-            LOG.warn("Fleet {}: the server is not reachable yet ({}); devices log in when it is", options.prefix(),
-                    e.getMessage());
+            LOG.warn("Fleet {}: the server is not reachable or busy ({}); devices log in when it answers",
+                    options.prefix(), e.getMessage());
         }
         long periodMillis = options.checkInPeriod().toMillis();
         for (Device d : devices) {
@@ -498,16 +499,5 @@ public final class FleetRunner implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /** For tests: the devices whose fault is {@code fault}, in order. */
-    List<String> devicesWith(TrpFault fault) {
-        List<String> out = new ArrayList<>();
-        faults.forEach((d, f) -> {
-            if (f == fault) {
-                out.add(d);
-            }
-        });
-        return Collections.unmodifiableList(out);
     }
 }
