@@ -63,7 +63,8 @@ final class FleetCommand {
             ProgressLine progress = ProgressLine.onStdout("Provisioning " + prefix, devices);
             FleetProvisioning.Result r = api.change(home, l -> FleetProvisioning.provision(home, prefix, devices, keys,
                     owner, (device, o, certificate) -> l.client().postJson(l.session(), "/api/v1/devices",
-                            Map.of("deviceId", device, "owner", o)), progress::update), () -> {
+                            Map.of("deviceId", device, "owner", o, "certificate",
+                                    dev.progdist.protocol.keys.Pem.toPem(certificate))), progress::update), () -> {
                 try (Database db = UserCommand.openDatabase(home)) {
                     if (new dev.progdist.processors.auth.UserDirectory(db, UserCommand.hasher(), Clock.systemUTC())
                             .find(owner).isEmpty()) {
@@ -72,7 +73,8 @@ final class FleetCommand {
                     }
                     DeviceRegistry registry = new DeviceRegistry(db, Clock.systemUTC());
                     return FleetProvisioning.provision(home, prefix, devices, keys, owner,
-                            (device, o, certificate) -> registry.register(device, o, "cli"), progress::update);
+                            (device, o, certificate) -> registry.register(device, o, "cli", certificate),
+                            progress::update);
                 }
             });
             List<String> ids = r.devices();

@@ -26,7 +26,7 @@ import dev.progdist.processors.delivery.VersionResolution;
 import dev.progdist.protocol.program.PublisherSignatureVerifier;
 import dev.progdist.processors.delivery.ReceiptVerification;
 import dev.progdist.processors.delivery.ReleaseCache;
-import dev.progdist.processors.rollout.DeviceCheckIn;
+import dev.progdist.processors.rollout.RolloutCheckIn;
 import dev.progdist.processors.rollout.RolloutAdministration;
 import dev.progdist.processors.rollout.RolloutDeliveries;
 import dev.progdist.processors.rollout.RolloutEvents;
@@ -246,7 +246,7 @@ public class ServerConfiguration implements CamelConfiguration {
         Rollouts rolloutService = new Rollouts(database, clock, rolloutSettings, catalog, entitlements, validator);
         bind(context, "rollouts", rolloutService);
         bind(context, "rolloutAdministration", new RolloutAdministration(rolloutService, auditTrail));
-        bind(context, "deviceCheckIn", new DeviceCheckIn(rolloutService, rolloutSettings.checkInAfter()));
+        bind(context, "rolloutCheckIn", new RolloutCheckIn(rolloutService, rolloutSettings.checkInAfter()));
         bind(context, "rolloutScheduler", new RolloutScheduler(database, clock, rolloutSettings, validator));
         bind(context, "releaseSweep", new ReleaseSweep(releases, rolloutService));
         RolloutEvents rolloutEvents = new RolloutEvents(database, clock);

@@ -20,7 +20,7 @@ import org.apache.camel.Exchange;
  * server has verified the TRP's signed receipt. Throws {@link ProblemException}: {@code forbidden}
  * (another session's path), {@code invalid-field}, and the device refusals of {@link Rollouts#checkIn}.
  */
-public class DeviceCheckIn {
+public class RolloutCheckIn {
 
     /** Body of a check-in. */
     public record Request(String deviceId) {
@@ -29,7 +29,7 @@ public class DeviceCheckIn {
     private final Rollouts rollouts;
     private final Duration checkInAfter;
 
-    public DeviceCheckIn(Rollouts rollouts, Duration checkInAfter) {
+    public RolloutCheckIn(Rollouts rollouts, Duration checkInAfter) {
         this.rollouts = rollouts;
         this.checkInAfter = checkInAfter;
     }
