@@ -43,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * rescheduling itself with jitter so that a thousand devices do not check in at the same instant,
  * and at most {@link Options#maxConcurrentLogins()} log in at once.
  *
+ * <p>With several servers ({@link Options#servers()}), device i starts on server i mod k and fails
+ * over: when its server cannot be reached (no connection, or the connection lost mid-delivery) its
+ * gateway moves to the next server in the list, logs in there and checks in again, as a gateway
+ * behind a load balancer would after an instance died.
+ *
  * <p>Faults ({@link FaultPlan}) are chosen deterministically and logged at start. A device with
  * the vanish fault goes silent mid-delivery, TRP and gateway alike: it never checks in again.
  *
@@ -61,7 +66,7 @@ public final class FleetRunner implements AutoCloseable {
      * @param devices             how many
      * @param user                the device user every gateway session logs in as (owner of the devices)
      * @param secret              that user's secret (copied; wiped at {@link #close()})
-     * @param servers             the server(s); device i uses server i mod k
+     * @param servers             the server(s); device i starts on server i mod k, then fails over to the next
      * @param trustCa             the distribution CA's PEM ({@code null}: the home's)
      * @param checkInPeriod       time between one device's check-ins (jittered ±20 %)
      * @param faults              which faults to show
@@ -162,18 +167,14 @@ public final class FleetRunner implements AutoCloseable {
         }
     }
 
-    /** One device: its gateway session and check-in, and its place in the schedule. */
-    private final class Device {
-        final String id;
-        final TrpFault fault;
+    /** One device's gateway towards one server: its session there, its check-in and relay. */
+    private final class Gateway {
+        final FirstPathClient client;
         final SessionKeeper keeper;
         final DeviceCheckIn checkIn;
-        volatile boolean silent;
-        volatile boolean unreachable;
 
-        Device(String id, TrpFault fault, FirstPathClient client, DeviceBus bus) {
-            this.id = id;
-            this.fault = fault;
+        Gateway(FirstPathClient client, DeviceBus bus) {
+            this.client = client;
             this.keeper = new SessionKeeper(client, options.user(), secret, options.refreshMargin(), Clock.systemUTC());
             ChannelRelay relay = new ChannelRelay(keeper, client, bus);
             this.checkIn = new DeviceCheckIn(keeper, client, (device, fetch) -> {
@@ -184,6 +185,33 @@ public final class FleetRunner implements AutoCloseable {
                     delivering.decrementAndGet();
                 }
             });
+        }
+    }
+
+    /**
+     * One device: a gateway per server, in this device's order (its own server first, then the
+     * others), the one in use, and its place in the schedule.
+     */
+    private final class Device {
+        final String id;
+        final TrpFault fault;
+        final List<Gateway> gateways;
+        volatile int current;
+        volatile boolean silent;
+        volatile boolean unreachable;
+
+        Device(String id, TrpFault fault, List<Gateway> gateways) {
+            this.id = id;
+            this.fault = fault;
+            this.gateways = gateways;
+        }
+
+        Gateway gateway() {
+            return gateways.get(current);
+        }
+
+        boolean loggedIn() {
+            return gateway().keeper.loggedIn();
         }
     }
 
@@ -204,6 +232,7 @@ public final class FleetRunner implements AutoCloseable {
     private final AtomicLong installed = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong checkIns = new AtomicLong();
+    private final AtomicLong failovers = new AtomicLong();
     private final List<Consumer<DeviceCheckIn.Result>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile String fatal;
     private volatile boolean closed;
@@ -284,7 +313,11 @@ public final class FleetRunner implements AutoCloseable {
         List<FirstPathClient> clients = options.servers().stream()
                 .map(s -> new FirstPathClient(s, trust, options.httpTimeout())).toList();
         for (int i = 0; i < ids.size(); i++) {
-            Device d = new Device(ids.get(i), faults.get(ids.get(i)), clients.get(i % clients.size()), deviceBus);
+            List<Gateway> gateways = new ArrayList<>(clients.size());
+            for (int k = 0; k < clients.size(); k++) {
+                gateways.add(new Gateway(clients.get((i + k) % clients.size()), deviceBus));
+            }
+            Device d = new Device(ids.get(i), faults.get(ids.get(i)), List.copyOf(gateways));
             devices.add(d);
             byId.put(d.id, d);
         }
@@ -293,7 +326,7 @@ public final class FleetRunner implements AutoCloseable {
                 options.servers());
         Device first = devices.get(0);
         try {
-            first.keeper.session();
+            first.gateway().keeper.session();
         } catch (FirstPathException e) {
             if (e.status() != 0 && e.status() < 500) {
                 throw e; // a refusal of this user: every device would get it
@@ -308,31 +341,36 @@ public final class FleetRunner implements AutoCloseable {
         }
     }
 
-    /** One turn of one device: log in if needed (a few at a time), check in, schedule the next turn. */
+    /**
+     * One turn of one device: log in if needed (a few at a time), check in, schedule the next
+     * turn. A server that cannot be reached (no connection, or the connection lost mid-delivery)
+     * makes the device move to its next server ({@link #failOver}).
+     */
     private void run(Device d) {
         if (closed || d.silent || fatal != null) {
             return;
         }
         long next = jittered(options.checkInPeriod().toMillis());
+        Gateway g = d.gateway();
         try {
-            if (!d.keeper.loggedIn()) {
+            if (!g.keeper.loggedIn()) {
                 if (!logins.tryAcquire()) {
                     schedule(d, 200 + ThreadLocalRandom.current().nextLong(800)); // others are logging in: soon again
                     return;
                 }
                 try {
-                    d.keeper.session();
+                    g.keeper.session();
                     d.unreachable = false;
                 } finally {
                     logins.release();
                 }
             } else {
-                d.keeper.renewIfDue();
+                g.keeper.renewIfDue();
             }
             checkingIn.incrementAndGet();
             DeviceCheckIn.Result r;
             try {
-                r = d.checkIn.checkIn(d.id);
+                r = g.checkIn.checkIn(d.id);
             } finally {
                 checkingIn.decrementAndGet();
             }
@@ -340,7 +378,9 @@ public final class FleetRunner implements AutoCloseable {
             if (d.silent) {
                 return;
             }
-            if (r.checkInAfter() != null && r.checkInAfter().toMillis() > options.checkInPeriod().toMillis()) {
+            if (unreachable(r) && failOver(d, g, r.detail())) {
+                next = soon();
+            } else if (r.checkInAfter() != null && r.checkInAfter().toMillis() > options.checkInPeriod().toMillis()) {
                 next = jittered(r.checkInAfter().toMillis());
             }
         } catch (FirstPathException e) {
@@ -358,10 +398,52 @@ public final class FleetRunner implements AutoCloseable {
             } else {
                 LOG.debug("Fleet {}: device {} cannot log in: {}", options.prefix(), d.id, e.getMessage());
             }
+            if (e.status() == 0 && failOver(d, g, e.getMessage())) {
+                next = soon();
+            }
         } catch (RuntimeException e) {
             LOG.warn("Fleet {}: device {}'s check-in failed: {}", options.prefix(), d.id, e.toString());
         }
         schedule(d, next);
+    }
+
+    /**
+     * The server could not be reached: no connection, or the connection was lost (also in the
+     * middle of a delivery). Not a refusal, not a busy server that answered with a problem.
+     */
+    private static boolean unreachable(DeviceCheckIn.Result r) {
+        return r.outcome() == DeviceCheckIn.Outcome.UNREACHABLE
+                || (r.outcome() == DeviceCheckIn.Outcome.FAILED && "server-unreachable".equals(r.code()));
+    }
+
+    /**
+     * Moves {@code d} from {@code from} (the gateway that could not reach its server) to its next
+     * server, where it logs in again and checks in at its next turn; the server there offers the
+     * assignment again once the lost delivery has been failed ({@code server-lost}) and retried.
+     *
+     * @return false when there is no other server (the device asks the same one again)
+     */
+    private boolean failOver(Device d, Gateway from, String why) {
+        int k = d.gateways.size();
+        if (k < 2 || d.gateway() != from) {
+            return false;
+        }
+        int to = (d.current + 1) % k;
+        d.current = to;
+        failovers.incrementAndGet();
+        LOG.info("Fleet {}: device {} cannot reach {} ({}); moving to {}", options.prefix(), d.id,
+                from.client.server(), why == null ? "no answer" : oneLine(why), d.gateways.get(to).client.server());
+        return true;
+    }
+
+    /** A little later, spread so that the devices of a lost server do not all log in at once elsewhere. */
+    private static long soon() {
+        return 100 + ThreadLocalRandom.current().nextLong(900);
+    }
+
+    private static String oneLine(String s) {
+        String clean = s.replaceAll("\\p{Cntrl}", " ");
+        return clean.length() > 200 ? clean.substring(0, 200) + "…" : clean;
     }
 
     private void record(Device d, DeviceCheckIn.Result r) {
@@ -431,12 +513,17 @@ public final class FleetRunner implements AutoCloseable {
         return fatal;
     }
 
+    /** How many times a device moved to its next server because its own could not be reached. */
+    public long failovers() {
+        return failovers.get();
+    }
+
     public FleetStatus status() {
         int loggedIn = 0;
         int silent = 0;
         int unreachable = 0;
         for (Device d : devices) {
-            if (d.keeper.loggedIn()) {
+            if (d.loggedIn()) {
                 loggedIn++;
             }
             if (d.silent) {
@@ -470,8 +557,10 @@ public final class FleetRunner implements AutoCloseable {
         }
         ExecutorService logout = Executors.newFixedThreadPool(8, daemonThreads("progdist-fleet-logout"));
         for (Device d : devices) {
-            if (d.keeper.loggedIn()) {
-                logout.submit(d.keeper::close);
+            for (Gateway g : d.gateways) {
+                if (g.keeper.loggedIn()) {
+                    logout.submit(g.keeper::close);
+                }
             }
         }
         logout.shutdown();

@@ -1,0 +1,117 @@
+package dev.progdist.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.progdist.fleet.FaultPlan;
+import dev.progdist.fleet.FleetRunner;
+import dev.progdist.processors.program.DeliveryLedger;
+import dev.progdist.processors.store.Database;
+import dev.progdist.protocol.Home;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Crash and restart mid-rollout (docs/rollouts.md, "Faults and what happens"): the server runs as
+ * a process of its own (H2 file database and embedded broker in its home), the fleet of ten TRPs
+ * in this JVM. Five of them are slow, so that their 3 MiB deliveries are still in flight when the
+ * others have installed; then the server is killed with SIGKILL and started again on the same home
+ * and port. The rollout must finish with every device installed exactly once: its deliveries
+ * that the dead instance left unfinished fail {@code server-lost} once its heartbeat is older than
+ * the lease, and the retry rule offers them again.
+ */
+@Tag("slow")
+class RolloutCrashRestartTest {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RolloutCrashRestartTest.class);
+    static final int DEVICES = 10;
+
+    @TempDir
+    Path dir;
+    ServerProcess server;
+    FleetRunner fleet;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (fleet != null) {
+            fleet.close();
+        }
+        if (server != null) {
+            if (server.alive()) {
+                LOG.info("server log (end):\n{}", server.logTail());
+            }
+            server.close();
+        }
+    }
+
+    @Test
+    void aServerKilledMidRolloutAndRestartedFinishesItWithEveryDeviceInstalledOnce() throws Exception {
+        Home home = CrashRollouts.home(dir.resolve("home"));
+        // set up while no server runs, then close: the server process must own the H2 file
+        try (Database db = Database.openHome(home, 4)) {
+            CrashRollouts.prepare(home, db, "K", DEVICES);
+        }
+        server = new ServerProcess("server", home, Fleet.freePort(), CrashRollouts.serverSettings(), Map.of(),
+                dir).start();
+        fleet = FleetRunner.start(FleetRunner.Options.of(home.root(), "K", DEVICES, CrashRollouts.USER,
+                        CrashRollouts.SECRET)
+                .withServers(List.of(server.url()))
+                .withCheckInPeriod(Duration.ofSeconds(1))
+                .withFaults(FaultPlan.parse("slow=5"), Duration.ofMillis(1500))
+                .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(20)));
+        List<String> devices = fleet.devices();
+
+        CrashRollouts.Operator ops = CrashRollouts.Operator.login(home, server.url());
+        String id = ops.create(CrashRollouts.rollout(devices)).path("id").asText();
+
+        // kill it while some devices are installed and some are still delivering
+        JsonNode[] before = new JsonNode[1];
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            before[0] = ops.rollout(id);
+            JsonNode c = before[0].path("counts");
+            return c.path("installed").asInt() >= 3 && c.path("delivering").asInt() >= 2;
+        });
+        String killed;
+        try (Database db = Database.openHome(home, 1)) {
+            List<String> live = CrashRollouts.liveInstances(db);
+            assertThat(live).hasSize(1);
+            killed = live.get(0);
+        }
+        server.kill();
+        Instant killedAt = Instant.now();
+        LOG.info("Killed the server (instance {}) with the rollout at {}", killed, before[0].path("counts"));
+
+        long t0 = System.nanoTime();
+        server.start(); // same home, same port
+        LOG.info("Restarted the server in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        CrashRollouts.Operator again = CrashRollouts.Operator.login(home, server.url());
+        JsonNode done = again.awaitEnd(id, Duration.ofMinutes(3));
+
+        try (Database db = Database.openHome(home, 1)) {
+            List<DeliveryLedger.Delivery> rows = CrashRollouts.assertInstalledExactlyOnce(done, id, devices, db,
+                    killed, killedAt);
+            assertThat(CrashRollouts.liveInstances(db)).doesNotContain(killed);
+            LOG.info("Ledger after the restart: {} rows, {} server-lost", rows.size(),
+                    rows.stream().filter(r -> "server-lost".equals(r.reasonCode())).count());
+        }
+        // the devices caught mid-delivery were delivered again: a second attempt
+        long retried = 0;
+        for (JsonNode d : again.devices(id).path("devices")) {
+            assertThat(d.path("state").asText()).isEqualTo("installed");
+            if (d.path("attempts").asInt() > 1) {
+                retried++;
+            }
+        }
+        assertThat(retried).isGreaterThanOrEqualTo(1);
+    }
+}
