@@ -56,6 +56,18 @@ final class CrashRollouts {
     private CrashRollouts() {
     }
 
+    /** Where the server processes' logs stay after the test (target/crash-logs/NAME), emptied first. */
+    static Path logDir(String name) throws java.io.IOException {
+        Path dir = Path.of("target", "crash-logs", name).toAbsolutePath();
+        if (Files.isDirectory(dir)) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> p.toFile().delete());
+            }
+        }
+        Files.createDirectories(dir);
+        return dir;
+    }
+
     /** A new home with the development PKI (the servers' HTTPS names include localhost). */
     static Home home(Path dir) {
         Home home = Home.at(dir);

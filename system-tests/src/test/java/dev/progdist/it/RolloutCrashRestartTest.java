@@ -62,7 +62,7 @@ class RolloutCrashRestartTest {
             CrashRollouts.prepare(home, db, "K", DEVICES);
         }
         server = new ServerProcess("server", home, Fleet.freePort(), CrashRollouts.serverSettings(), Map.of(),
-                dir).start();
+                CrashRollouts.logDir("crash-restart")).start();
         fleet = FleetRunner.start(FleetRunner.Options.of(home.root(), "K", DEVICES, CrashRollouts.USER,
                         CrashRollouts.SECRET)
                 .withServers(List.of(server.url()))
