@@ -117,8 +117,13 @@ public class ServerConfiguration implements CamelConfiguration {
             context.addService(closing("broker", broker::close));
             brokerUrl = "vm://0";
         }
+        // an external broker with its own security: log in (the password is a setting of its own,
+        // masked in Camel's start-up summary, never part of the logged URL)
+        String brokerUser = broker == null ? setting(pc, "progdist.broker.user") : "";
         // a caching factory: camel-jms would otherwise open a connection per message
-        CachingConnectionFactory jmsFactory = new CachingConnectionFactory(BusConnections.factory(brokerUrl));
+        CachingConnectionFactory jmsFactory = new CachingConnectionFactory(brokerUser.isBlank()
+                ? BusConnections.factory(brokerUrl)
+                : BusConnections.factory(brokerUrl, brokerUser, setting(pc, "progdist.broker.password").toCharArray()));
         jmsFactory.setSessionCacheSize(10);
         context.addService(closing("jms-connections", jmsFactory::destroy));
         context.getRegistry().bind("jmsConnectionFactory", ConnectionFactory.class, jmsFactory);
