@@ -8,11 +8,13 @@ import dev.progdist.fleet.FaultPlan;
 import dev.progdist.fleet.FleetRunner;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.store.Database;
+import dev.progdist.processors.store.ServerInstances;
 import dev.progdist.processors.testing.PostgresSchema;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.bus.EmbeddedBroker;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -144,6 +146,12 @@ class RolloutTwoInstancesTest {
                 .allSatisfy(r -> assertThat(r.instanceId()).isEqualTo(instanceA));
         // a device of A that lost its delivery was delivered again through B
         assertThat(fleet.failovers()).isGreaterThanOrEqualTo(1);
+        // a clean stop (SIGTERM) deregisters B: nothing of it would wait for the lease
+        fleet.close();
+        b.close();
+        assertThat(b.exitCode()).as(b.logTail()).isNotEqualTo(137);
+        assertThat(new ServerInstances(db, Clock.systemUTC(), "test-reader").live(Duration.ofDays(1)))
+                .as("instances after B stopped cleanly").contains(instanceA).doesNotContain(instanceB);
         LOG.info("Ledger: {} rows, {} server-lost, {} installs by B after the kill; {} failovers", rows.size(),
                 rows.stream().filter(r -> "server-lost".equals(r.reasonCode())).count(),
                 rows.stream().filter(r -> "installed".equals(r.outcome()) && r.finishedAt().isAfter(killedAt)).count(),

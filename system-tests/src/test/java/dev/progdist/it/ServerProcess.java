@@ -111,6 +111,11 @@ final class ServerProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** The exit status of the last start, once it ended. */
+    int exitCode() {
+        return process.exitValue();
+    }
+
     boolean alive() {
         return process != null && process.isAlive();
     }
