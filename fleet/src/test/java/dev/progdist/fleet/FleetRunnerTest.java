@@ -76,6 +76,7 @@ class FleetRunnerTest {
             assertThat(st.loggedIn()).isZero();
             assertThat(st.line()).startsWith("5 devices: 0 logged in");
             assertThatThrownBy(() -> fleet.bus().status("G-0001")).hasMessageContaining("not in this fleet");
+            assertThat(fleet.failovers()).as("one server: nowhere to fail over to").isZero();
         } finally {
             fleet.close();
         }
@@ -86,6 +87,24 @@ class FleetRunnerTest {
             assertThat(again.bus().status("F-0005").deviceId()).isEqualTo("F-0005");
         } finally {
             again.close();
+        }
+    }
+
+    @Test
+    void aDeviceWhoseServerCannotBeReachedMovesToTheNextServer() throws Exception {
+        // neither server answers: each device keeps moving to its other server, and keeps trying
+        FleetRunner fleet = FleetRunner.start(FleetRunner.Options.of(dir, "F", 5, "frank", "secret".toCharArray())
+                .withServers(List.of(URI.create("https://localhost:" + closedPort()),
+                        URI.create("https://localhost:" + closedPort())))
+                .withCheckInPeriod(Duration.ofMillis(200))
+                .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(2)));
+        try {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> fleet.failovers() >= 2L * fleet.devices().size());
+            assertThat(fleet.failure()).isNull();
+            assertThat(fleet.status().loggedIn()).isZero();
+        } finally {
+            fleet.close();
         }
     }
 
