@@ -6,14 +6,19 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.progdist.fleet.FaultPlan;
 import dev.progdist.fleet.FleetRunner;
+import dev.progdist.gateway.ChannelRelay;
+import dev.progdist.gateway.FirstPathClient;
+import dev.progdist.gateway.SessionKeeper;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.Home;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -23,10 +28,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Crash and restart mid-rollout (docs/rollouts.md, "Faults and what happens"): the server runs as
- * a process of its own (H2 file database and embedded broker in its home), the fleet of ten TRPs
- * in this JVM. Five of them are slow, so that their 3 MiB deliveries are still in flight when the
- * others have installed; then the server is killed with SIGKILL and started again on the same home
- * and port. The rollout must finish with every device installed exactly once: its deliveries
+ * a process of its own (H2 file database and embedded broker in its home), the fleet of eleven TRPs
+ * in this JVM, ten of them in the rollout. Four of those are slow, so that their 3 MiB deliveries
+ * are still in flight when the others have installed, and so is a single delivery (a gateway fetch
+ * outside any rollout) to the eleventh, slow too; then the server is killed with SIGKILL and
+ * started again on the same home and port. The rollout must finish with every device installed exactly once: its deliveries
  * that the dead instance left unfinished fail {@code server-lost} once its heartbeat is older than
  * the lease, and the retry rule offers them again.
  */
@@ -34,7 +40,8 @@ import org.slf4j.LoggerFactory;
 class RolloutCrashRestartTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(RolloutCrashRestartTest.class);
-    static final int DEVICES = 10;
+    /** K-0001 (slow) gets a single delivery outside the rollout; K-0002 … K-0011 are the rollout's. */
+    static final int DEVICES = 11;
 
     @TempDir
     Path dir;
@@ -69,17 +76,31 @@ class RolloutCrashRestartTest {
                 .withCheckInPeriod(Duration.ofSeconds(1))
                 .withFaults(FaultPlan.parse("slow=5"), Duration.ofMillis(1500))
                 .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(20)));
-        List<String> devices = fleet.devices();
+        String single = fleet.devices().get(0);
+        List<String> devices = fleet.devices().subList(1, DEVICES);
 
         CrashRollouts.Operator ops = CrashRollouts.Operator.login(home, server.url());
         String id = ops.create(CrashRollouts.rollout(devices)).path("id").asText();
+        // and one single delivery (gateway fetch, no rollout) to the slow K-0001, in flight at the kill too
+        FirstPathClient client = new FirstPathClient(server.url(), home.distributionCaCertificate(),
+                Duration.ofSeconds(20));
+        SessionKeeper keeper = new SessionKeeper(client, CrashRollouts.USER, CrashRollouts.SECRET,
+                Duration.ofMinutes(5), Clock.systemUTC());
+        CompletableFuture<ChannelRelay.Outcome> fetch = CompletableFuture.supplyAsync(() -> new ChannelRelay(keeper,
+                client, fleet.bus()).fetch(single, new ChannelRelay.Fetch(CrashRollouts.PROGRAM, CrashRollouts.VERSION,
+                null)));
 
         // kill it while some devices are installed and some are still delivering
         JsonNode[] before = new JsonNode[1];
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
             before[0] = ops.rollout(id);
             JsonNode c = before[0].path("counts");
-            return c.path("installed").asInt() >= 3 && c.path("delivering").asInt() >= 2;
+            if (c.path("installed").asInt() < 3 || c.path("delivering").asInt() < 2) {
+                return false;
+            }
+            try (Database db = Database.openHome(home, 1)) {
+                return CrashRollouts.ledger(db, List.of(single)).stream().anyMatch(r -> r.outcome().equals("sending"));
+            }
         });
         String killed;
         try (Database db = Database.openHome(home, 1)) {
@@ -101,6 +122,12 @@ class RolloutCrashRestartTest {
             List<DeliveryLedger.Delivery> rows = CrashRollouts.assertInstalledExactlyOnce(done, id, devices, db,
                     killed, killedAt);
             assertThat(CrashRollouts.liveInstances(db)).doesNotContain(killed);
+            // the single delivery, too, ended failed server-lost instead of staying sending
+            assertThat(CrashRollouts.ledger(db, List.of(single))).singleElement().satisfies(r -> {
+                assertThat(r.rolloutId()).isNull();
+                assertThat(r.outcome()).isEqualTo("failed");
+                assertThat(r.reasonCode()).isEqualTo("server-lost");
+            });
             LOG.info("Ledger after the restart: {} rows, {} server-lost", rows.size(),
                     rows.stream().filter(r -> "server-lost".equals(r.reasonCode())).count());
         }
@@ -113,5 +140,6 @@ class RolloutCrashRestartTest {
             }
         }
         assertThat(retried).isGreaterThanOrEqualTo(1);
+        assertThat(fetch).isCompletedExceptionally(); // its connection died with the server
     }
 }
