@@ -76,6 +76,12 @@ class RolloutCrashRestartTest {
                 .withCheckInPeriod(Duration.ofSeconds(1))
                 .withFaults(FaultPlan.parse("slow=5"), Duration.ofMillis(1500))
                 .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(20)));
+        String killed;
+        try (Database db = Database.openHome(home, 1)) {
+            List<String> live = CrashRollouts.liveInstances(db);
+            assertThat(live).hasSize(1);
+            killed = live.get(0);
+        }
         String single = fleet.devices().get(0);
         List<String> devices = fleet.devices().subList(1, DEVICES);
 
@@ -90,25 +96,27 @@ class RolloutCrashRestartTest {
                 client, fleet.bus()).fetch(single, new ChannelRelay.Fetch(CrashRollouts.PROGRAM, CrashRollouts.VERSION,
                 null)));
 
-        // kill it while some devices are installed and some are still delivering
+        // kill it while some devices are installed and some are still delivering, the single one too
         JsonNode[] before = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            before[0] = ops.rollout(id);
-            JsonNode c = before[0].path("counts");
-            if (c.path("installed").asInt() < 3 || c.path("delivering").asInt() < 2) {
-                return false;
-            }
-            try (Database db = Database.openHome(home, 1)) {
-                return CrashRollouts.ledger(db, List.of(single)).stream().anyMatch(r -> r.outcome().equals("sending"));
-            }
-        });
-        String killed;
-        try (Database db = Database.openHome(home, 1)) {
-            List<String> live = CrashRollouts.liveInstances(db);
-            assertThat(live).hasSize(1);
-            killed = live.get(0);
+        List<?>[] singleRows = {List.of()};
+        try {
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                before[0] = ops.rollout(id);
+                JsonNode c = before[0].path("counts");
+                if (c.path("installed").asInt() < 3 || c.path("delivering").asInt() < 2) {
+                    return false;
+                }
+                try (Database db = Database.openHome(home, 1)) {
+                    List<DeliveryLedger.Delivery> rows = CrashRollouts.ledger(db, List.of(single));
+                    singleRows[0] = rows.stream().map(r -> r.outcome() + "/" + r.reasonCode()).toList();
+                    return rows.stream().anyMatch(r -> r.outcome().equals("requested") || r.outcome().equals("sending"));
+                }
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no moment with deliveries in flight: rollout " + (before[0] == null ? null
+                    : before[0].path("counts")) + ", single delivery " + singleRows[0] + ", fetch " + fetch, e);
         }
-        server.kill();
+        server.kill(); // at once: nothing may finish between the check above and the kill
         Instant killedAt = Instant.now();
         LOG.info("Killed the server (instance {}) with the rollout at {}", killed, before[0].path("counts"));
 
