@@ -105,8 +105,9 @@ final class FleetCommand {
         String user;
 
         @Option(names = "--server", paramLabel = "URL[,URL2…]", split = ",",
-                description = "the server(s); device i uses the i-th modulo their number (default: the one running "
-                        + "on this home, else https://localhost:8443)")
+                description = "the server(s); device i starts on the i-th modulo their number and moves to the next "
+                        + "when its server cannot be reached (default: the one running on this home, else "
+                        + "https://localhost:8443)")
         List<URI> servers = new ArrayList<>();
 
         @Option(names = "--trust-ca", paramLabel = "PEM",
