@@ -4,19 +4,23 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.progdist.protocol.Home;
 import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.json.Json;
+import dev.progdist.protocol.keys.Fingerprints;
 import dev.progdist.protocol.program.ProgramVersions;
 import dev.progdist.protocol.wire.TrpStatus.InstalledProgram;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The TRP's sealed program store, in its own directory ({@code trp/<device>/}): the installed
@@ -27,7 +31,10 @@ import java.util.Optional;
  * and only then the manifest is replaced (write, sync, atomic rename). A crash at any point leaves
  * the manifest naming the previous version, whose file is untouched; a half-written program is
  * never current. Rollback protection: {@link #install} refuses a version that is not newer
- * ({@link ProgramVersions#ORDER}) than the current one. Thread-safe (synchronized).
+ * ({@link ProgramVersions#ORDER}) than the current one, except an identical re-installation: the
+ * very version that is current (the same text) with the same bytes (the same SHA-256). That lets a
+ * rollout get a fresh signed receipt for a program whose first receipt the server lost, and can
+ * never change what is installed. Thread-safe (synchronized).
  */
 public final class InstalledPrograms {
 
@@ -67,15 +74,38 @@ public final class InstalledPrograms {
     }
 
     /**
-     * Refuses {@code version} unless it is newer than the installed one.
+     * Refuses {@code version} unless it is newer than the installed one, or is an identical
+     * re-installation: exactly the installed version (the same text, not merely equal in version
+     * order) and {@code programSha256} (lowercase hex) equal to the SHA-256 of the installed bytes,
+     * which this store computes itself from its file.
      *
      * @throws TrpRefusal {@code rollback-refused}
      */
-    public synchronized void requireNewer(String programId, String version) {
+    public synchronized void requireNewerOrIdentical(String programId, String version, String programSha256) {
+        requireNewerOrIdentical(programId, version, () -> programSha256);
+    }
+
+    private void requireNewerOrIdentical(String programId, String version, Supplier<String> programSha256) {
         Optional<String> current = installedVersion(programId);
-        if (current.isPresent() && ProgramVersions.compare(version, current.get()) <= 0) {
+        if (current.isEmpty() || ProgramVersions.compare(version, current.get()) > 0) {
+            return;
+        }
+        if (!current.get().equals(version)) {
             throw new TrpRefusal(ChannelCode.ROLLBACK_REFUSED, "version " + version + " of " + programId
                     + " is not newer than the installed version " + current.get());
+        }
+        String held;
+        try {
+            held = Fingerprints.sha256(programPath(programId, version));
+        } catch (UncheckedIOException e) {
+            throw new TrpRefusal(ChannelCode.ROLLBACK_REFUSED, "version " + version + " of " + programId
+                    + " is installed, but its bytes cannot be read to compare them", e);
+        }
+        String offered = programSha256.get();
+        if (offered == null || !MessageDigest.isEqual(held.getBytes(StandardCharsets.US_ASCII),
+                offered.getBytes(StandardCharsets.US_ASCII))) {
+            throw new TrpRefusal(ChannelCode.ROLLBACK_REFUSED, "version " + version + " of " + programId
+                    + " is installed with other bytes (a different SHA-256): not an identical re-installation");
         }
     }
 
@@ -86,12 +116,21 @@ public final class InstalledPrograms {
 
     /**
      * Makes {@code staged} (a verified plaintext in {@link #stagingDir()}) the current version of
-     * {@code programId}. The staged file is moved, not copied.
+     * {@code programId}. The staged file is moved, not copied. An identical re-installation (see
+     * {@link #requireNewerOrIdentical}; the staged file's SHA-256 is computed here) replaces the
+     * current file with the same bytes, atomically; the manifest names the same version as before.
      *
      * @throws TrpRefusal {@code rollback-refused} if the version is not newer than the current one
+     *         and not an identical re-installation
      */
     public synchronized void install(String programId, String version, Path staged) {
-        requireNewer(programId, version);
+        requireNewerOrIdentical(programId, version, () -> {
+            try {
+                return Fingerprints.sha256(staged);
+            } catch (UncheckedIOException e) {
+                throw new TrpRefusal(ChannelCode.STORAGE_FAILED, "cannot read the staged program", e);
+            }
+        });
         Optional<String> previous = installedVersion(programId);
         Path target = programPath(programId, version);
         try {

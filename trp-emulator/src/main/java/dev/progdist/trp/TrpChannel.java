@@ -32,11 +32,15 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * processor authentication has bound it to the user's session, or an Error.
  *
  * <p>With a {@link FetchRequest} the TRP then asks for a program and receives it: DeliveryStart
- * (checked against the request, the rollback rule and the publisher certificate), DeliveryChunks
+ * (checked against the request, the rollback rule and the publisher certificate; the rollback rule
+ * lets through only a newer version or an identical re-installation of the installed one, the same
+ * version with the same program SHA-256, see {@link InstalledPrograms}), DeliveryChunks
  * staged to disk and acknowledged one window at a time, DeliveryEnd (length and digest). It then
  * opens the envelope with its private key, verifies the publisher signature over what it decrypted,
- * installs atomically and answers with a Receipt signed by its unique key. Any refusal is sent to
- * the server as an Error with a stable code and ends the channel; nothing is installed.
+ * installs atomically and answers with a Receipt signed by its unique key for this delivery (this
+ * channel's session and the server's nonce of this DeliveryStart), a re-installation too. Any
+ * refusal is sent to the server as an Error with a stable code and ends the channel; nothing is
+ * installed.
  *
  * <p>One channel at a time; {@link #open} starts a new one. Thread-safe (synchronized).
  */
@@ -210,7 +214,10 @@ public class TrpChannel {
             throw new TrpRefusal(ChannelCode.DELIVERY_MISMATCH, "the server offers " + start.programId() + " "
                     + start.version() + " (" + start.mode() + "), not what was asked for");
         }
-        installed.requireNewer(start.programId(), start.version());
+        // a version not newer is refused, unless it is the installed one with the same bytes: an
+        // identical re-installation, which earns this delivery a receipt of its own (a rollout whose
+        // first receipt the server lost) and cannot change what is installed
+        installed.requireNewerOrIdentical(start.programId(), start.version(), start.programSha256());
         requireRoomFor(start);
         X509Certificate publisher = new PublisherSignatureCheck(identity.trustedDistributionCa())
                 .publisher(start.publisherCertificate());

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.progdist.protocol.Home;
+import dev.progdist.protocol.keys.Fingerprints;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,7 +42,7 @@ class InstalledProgramsTest {
     }
 
     @Test
-    void anOlderOrEqualVersionIsRefusedAndChangesNothing() throws Exception {
+    void anOlderOrEqualVersionWithOtherBytesIsRefusedAndChangesNothing() throws Exception {
         store.install("app", "2.0", staged("two"));
         for (String v : new String[] {"1.9", "2.0", "02.0"}) {
             Path s = staged("old");
@@ -49,6 +51,50 @@ class InstalledProgramsTest {
         }
         assertThat(store.installedVersion("app")).contains("2.0");
         assertThat(Files.readString(store.programFile("app").orElseThrow())).isEqualTo("two");
+    }
+
+    @Test
+    void theInstalledVersionWithIdenticalBytesIsInstalledAgain() throws Exception {
+        store.install("app", "2.0", staged("two"));
+        store.install("other", "1", staged("o1"));
+        String sha = Fingerprints.sha256("two".getBytes(StandardCharsets.UTF_8));
+
+        store.requireNewerOrIdentical("app", "2.0", sha); // no refusal: an identical re-installation
+        Path again = staged("two");
+        store.install("app", "2.0", again);
+
+        assertThat(again).as("moved into place").doesNotExist();
+        assertThat(store.installedVersion("app")).contains("2.0");
+        assertThat(Files.readString(store.programFile("app").orElseThrow())).isEqualTo("two");
+        assertThat(store.installedVersion("other")).contains("1");
+        assertThat(store.list()).hasSize(2);
+        try (var files = Files.list(store.programFile("app").orElseThrow().getParent())) {
+            assertThat(files).hasSize(1);
+        }
+    }
+
+    @Test
+    void theInstalledVersionWithOtherBytesOrAnOlderOrEquallyOrderedVersionIsRefused() throws Exception {
+        store.install("app", "2.0", staged("two"));
+        String same = Fingerprints.sha256("two".getBytes(StandardCharsets.UTF_8));
+        String other = Fingerprints.sha256("evil".getBytes(StandardCharsets.UTF_8));
+
+        assertRollback(() -> store.requireNewerOrIdentical("app", "2.0", other));
+        assertRollback(() -> store.requireNewerOrIdentical("app", "2.0", same.toUpperCase(java.util.Locale.ROOT)));
+        assertRollback(() -> store.requireNewerOrIdentical("app", "1.9", same));
+        // 02.0 is 2.0 in version order, but not the installed version: no re-installation
+        assertRollback(() -> store.requireNewerOrIdentical("app", "02.0", same));
+        Path evil = staged("evil");
+        assertRollback(() -> store.install("app", "2.0", evil));
+
+        store.requireNewerOrIdentical("app", "2.1", other); // newer: bytes do not matter
+        store.requireNewerOrIdentical("new", "1.0", other); // not installed at all
+        assertThat(Files.readString(store.programFile("app").orElseThrow())).isEqualTo("two");
+    }
+
+    private static void assertRollback(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOf(TrpRefusal.class)
+                .extracting(e -> ((TrpRefusal) e).code()).isEqualTo("rollback-refused");
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.progdist.protocol.channel.ChannelMessage;
 import dev.progdist.protocol.envelope.EnvelopeException;
 import dev.progdist.protocol.envelope.EnvelopeOpener;
 import dev.progdist.protocol.program.EnvelopeMode;
+import dev.progdist.protocol.wire.TrpStatus;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,6 +161,32 @@ class RolloutDeliveryRouteTest extends StageRouteTestSupport {
         assertThat(linked.mode()).isEqualTo(EnvelopeMode.DIRECT);
         assertThat(open(envelope(linked), ec, "direct")).isEqualTo(bytes);
         assertThat(releases.rolloutIds()).as("direct rollouts encrypt per device").isEmpty();
+    }
+
+    @Test
+    void aRolloutDeliveryOfTheVersionTheTrpHoldsIsServedAgainAnOrdinaryOneIsARollback() throws Exception {
+        byte[] bytes = content(20_000, 11);
+        publish("hello", "1.0", bytes, null);
+        entitlements.grant("hello", USER, "olga");
+        TestDevice ec = registered("trp-ec-1", ecKeys());
+        TestDevice alone = registered("trp-ec-2", ecKeys());
+        assign(ec, "r-1", "direct");
+        // both TRPs said in their Hello that they hold 1.0 (say its receipt was lost in a crash)
+        TrpStatus.InstalledProgram held = new TrpStatus.InstalledProgram("hello", "1.0");
+
+        DeliveryContext linked = pass("program-request", DeliveryContext.requested(ec.session(held),
+                new ChannelMessage.Fetch("hello", "1.0", "")));
+        assertThat(linked.stage()).as("served in full, to be installed again").isEqualTo(Stage.SENT);
+        assertThat(linked.assignment().rolloutId()).isEqualTo("r-1");
+        assertThat(open(envelope(linked), ec, "again")).isEqualTo(bytes);
+        assertThat(ledger.find(linked.deliveryId()).orElseThrow().outcome()).isEqualTo("sending");
+
+        DeliveryContext ordinary = DeliveryContext.requested(alone.session(held),
+                new ChannelMessage.Fetch("hello", "1.0", ""));
+        assertThat(refusal("program-request", ordinary).code()).as("no assignment: the strict rule")
+                .isEqualTo(ChannelCode.ROLLBACK_REFUSED);
+        assertThat(assignments.claims).containsOnlyKeys(linked.deliveryId());
+        linked.release();
     }
 
     @Test

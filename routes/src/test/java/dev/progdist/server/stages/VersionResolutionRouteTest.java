@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.progdist.processors.delivery.DeliveryContext;
 import dev.progdist.processors.delivery.DeliveryContext.Stage;
 import dev.progdist.processors.delivery.DeviceSession;
+import dev.progdist.processors.delivery.RolloutLink;
 import dev.progdist.protocol.channel.ChannelCode;
 import dev.progdist.protocol.wire.TrpStatus;
 import java.util.List;
@@ -13,7 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * camel/delivery/3-version-resolution.camel.yaml: the version asked for, or the latest in version
- * order; never one not newer than what the TRP holds.
+ * order; never one not newer than what the TRP holds, except the exact version it holds for a
+ * delivery linked to a rollout assignment (an identical re-installation, for a receipt lost in a
+ * crash).
  */
 class VersionResolutionRouteTest extends StageRouteTestSupport {
 
@@ -70,6 +73,31 @@ class VersionResolutionRouteTest extends StageRouteTestSupport {
     }
 
     @Test
+    void aRolloutDeliveryOfExactlyTheHeldVersionIsServedAgainButAnOrdinaryOneIsARollback() {
+        DeviceSession holds110 = device.session(new TrpStatus.InstalledProgram("hello", "1.10"));
+
+        DeliveryContext linked = pass("version-resolution", linked(entitled(holds110, "hello", "1.10")));
+        assertThat(linked.stage()).isEqualTo(Stage.RESOLVED);
+        assertThat(linked.program().version()).isEqualTo("1.10");
+        assertThat(linked.assignment().rolloutId()).isEqualTo("r-1");
+
+        assertThat(refusal("version-resolution", entitled(holds110, "hello", "1.10")).code())
+                .as("the same version, not for a rollout").isEqualTo(ChannelCode.ROLLBACK_REFUSED);
+    }
+
+    @Test
+    void aRolloutDeliveryOfAnOlderVersionOrOfAnEquallyOrderedOtherTextIsStillARollback() {
+        DeviceSession holds110 = device.session(new TrpStatus.InstalledProgram("hello", "1.10"));
+        assertThat(refusal("version-resolution", linked(entitled(holds110, "hello", "1.9"))).code())
+                .as("a rollout never downgrades").isEqualTo(ChannelCode.ROLLBACK_REFUSED);
+
+        // 01.10 is 1.10 in version order, but not the version the TRP holds: no re-installation
+        DeviceSession holds0110 = device.session(new TrpStatus.InstalledProgram("hello", "01.10"));
+        assertThat(refusal("version-resolution", linked(entitled(holds0110, "hello", "1.10"))).code())
+                .isEqualTo(ChannelCode.ROLLBACK_REFUSED);
+    }
+
+    @Test
     void aNewerVersionThanTheInstalledOneIsResolved() {
         DeviceSession holds19 = device.session(new TrpStatus.InstalledProgram("hello", "1.9"),
                 new TrpStatus.InstalledProgram("other", "9.9"));
@@ -82,6 +110,11 @@ class VersionResolutionRouteTest extends StageRouteTestSupport {
         DeliveryContext checked = deviceChecked(device.session(), "hello", "", "");
 
         assertThat(refusal("version-resolution", checked).code()).isEqualTo(ChannelCode.PROTOCOL_VIOLATION);
+    }
+
+    /** As program request leaves a delivery it linked to a rollout assignment. */
+    static DeliveryContext linked(DeliveryContext delivery) {
+        return delivery.linked(new RolloutLink.Assignment("r-1", 1, "direct", "rollout"));
     }
 
     DeliveryContext entitled(DeviceSession session, String programId, String version) {
