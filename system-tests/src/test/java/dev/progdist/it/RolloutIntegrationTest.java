@@ -74,14 +74,19 @@ class RolloutIntegrationTest {
                 "progdist.channel.max-per-user", "50",
                 "progdist.rollout.scheduler-period", "200",
                 "progdist.rollout.events-period", "200",
-                "progdist.rollout.check-in-after", "PT1S"));
-        system = Fleet.start(dir, "fleet-owner", SECRET, Map.of(), settings);
+                "progdist.rollout.check-in-after", "PT1S",
+                // the fixture's own gateway (GatewayMain, as `gateway run --device G-1`) checks in for its TRP
+                "progdist.gateway.devices", "G-1",
+                "progdist.gateway.check-in-period", "1000"));
+        system = Fleet.start(dir, "fleet-owner", SECRET,
+                Map.of("G-1", dev.progdist.protocol.keys.CertificateProfile.KeyType.EC_P256), settings);
+        system.register("G-1", "fleet-owner");
         system.addUser("ops", OPS_SECRET, Role.OPERATOR);
         FleetProvisioning.provision(system.home, "R", 13, FleetProvisioning.KeyChoice.MIXED, "fleet-owner",
                 RolloutIntegrationTest::registerWithCertificate, n -> { });
         // R-0010 is revoked before any rollout: it must be excluded, never sent anything
         system.pki.revokeDevice("R-0010", "keyCompromise");
-        for (String v : List.of("1.0.0", "2.0.0", "3.0.0", "4.0.0")) {
+        for (String v : List.of("1.0.0", "2.0.0", "3.0.0", "4.0.0", "5.0.0")) {
             byte[] program = new byte[50_000 + v.charAt(0)];
             new java.util.Random(v.hashCode()).nextBytes(program);
             system.publish("app", v, program);
@@ -291,6 +296,16 @@ class RolloutIntegrationTest {
 
     static List<DeliveryLedger.Delivery> relinkRows(String device) {
         return system.deliveries(device).stream().filter(x -> "relink".equals(x.programId())).toList();
+    }
+
+    @Test
+    void aRunningGatewayPicksUpItsDevicesAssignmentWithNoActionPerDevice() {
+        String id = create(rollout("5.0.0", List.of("G-1"))).path("id").asText();
+        JsonNode done = awaitStatus(id, "finished", "paused", "stopped", "failed");
+        assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("finished");
+        assertThat(stateOf(id, "G-1")).isEqualTo("installed/");
+        assertThat(system.deliveries("G-1").stream().filter(d -> "5.0.0".equals(d.version())
+                && "installed".equals(d.outcome()) && id.equals(d.rolloutId()))).hasSize(1);
     }
 
     @Test
