@@ -7,15 +7,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.progdist.fleet.FaultPlan;
 import dev.progdist.fleet.FleetProvisioning;
 import dev.progdist.fleet.FleetRunner;
+import dev.progdist.gateway.ChannelRelay;
 import dev.progdist.gateway.FirstPathClient;
 import dev.progdist.gateway.FirstPathException;
+import dev.progdist.gateway.SessionKeeper;
 import dev.progdist.processors.auth.Role;
 import dev.progdist.processors.channel.DeviceRegistry;
 import dev.progdist.processors.program.DeliveryLedger;
 import dev.progdist.processors.store.Database;
 import dev.progdist.protocol.json.Json;
+import dev.progdist.protocol.keys.Signatures;
+import dev.progdist.protocol.program.InstallReceipt;
 import dev.progdist.protocol.wire.SessionResponse;
 import dev.progdist.devpki.DevelopmentPki;
+import dev.progdist.trp.InstalledPrograms;
+import dev.progdist.trp.TrpIdentityStore;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.MessageConsumer;
@@ -44,8 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Devices: R-0001 refuses to install, R-0002 signs bad receipts, R-0003 vanishes mid-delivery,
  * R-0004 … R-0012 behave; R-0013 is registered but never runs (it never checks in); R-0010 is
- * revoked before any rollout. Each test rolls out its own version, so they do not see each other's
- * installs.
+ * revoked before any rollout. Each test rolls out its own version (the crash test its own program,
+ * {@code relink}, to R-0005), so they do not see each other's installs.
  */
 class RolloutIntegrationTest {
 
@@ -68,14 +74,19 @@ class RolloutIntegrationTest {
                 "progdist.channel.max-per-user", "50",
                 "progdist.rollout.scheduler-period", "200",
                 "progdist.rollout.events-period", "200",
-                "progdist.rollout.check-in-after", "PT1S"));
-        system = Fleet.start(dir, "fleet-owner", SECRET, Map.of(), settings);
+                "progdist.rollout.check-in-after", "PT1S",
+                // the fixture's own gateway (GatewayMain, as `gateway run --device G-1`) checks in for its TRP
+                "progdist.gateway.devices", "G-1",
+                "progdist.gateway.check-in-period", "1000"));
+        system = Fleet.start(dir, "fleet-owner", SECRET,
+                Map.of("G-1", dev.progdist.protocol.keys.CertificateProfile.KeyType.EC_P256), settings);
+        system.register("G-1", "fleet-owner");
         system.addUser("ops", OPS_SECRET, Role.OPERATOR);
         FleetProvisioning.provision(system.home, "R", 13, FleetProvisioning.KeyChoice.MIXED, "fleet-owner",
                 RolloutIntegrationTest::registerWithCertificate, n -> { });
         // R-0010 is revoked before any rollout: it must be excluded, never sent anything
         system.pki.revokeDevice("R-0010", "keyCompromise");
-        for (String v : List.of("1.0.0", "2.0.0", "3.0.0", "4.0.0")) {
+        for (String v : List.of("1.0.0", "2.0.0", "3.0.0", "4.0.0", "5.0.0")) {
             byte[] program = new byte[50_000 + v.charAt(0)];
             new java.util.Random(v.hashCode()).nextBytes(program);
             system.publish("app", v, program);
@@ -195,6 +206,106 @@ class RolloutIntegrationTest {
         JsonNode agreed = awaitStatus(again.path("id").asText(), "finished", "paused", "stopped", "failed");
         assertThat(agreed.path("counts").path("installed").asInt()).isEqualTo(2);
         assertThat(stateOf(again.path("id").asText(), "R-0004")).isEqualTo("installed/already-installed");
+    }
+
+    /**
+     * The crash between a TRP's receipt and its verification: the TRP installed the version and
+     * signed, the server never recorded it (the ledger row ends {@code server-lost}). The rollout's
+     * delivery of the version the TRP already holds is served again, the TRP re-installs the
+     * identical bytes and signs a receipt of its own for this delivery, and only that verified
+     * receipt makes the device {@code installed}: once.
+     */
+    @Test
+    void aDeviceWhoseReceiptWasLostInACrashEndsInstalledOnAFreshVerifiedReceipt() throws Exception {
+        String device = "R-0005";
+        byte[] program = new byte[30_000];
+        new java.util.Random(42).nextBytes(program);
+        system.publish("relink", "1.0", program);
+        system.grant("relink", "fleet-owner");
+
+        // an ordinary delivery outside any rollout, as the fleet's gateway would relay it
+        FirstPathClient client = system.client();
+        SessionKeeper keeper = new SessionKeeper(client, "fleet-owner", SECRET, Duration.ofMinutes(5), Clock.systemUTC());
+        ChannelRelay.Outcome first;
+        try {
+            first = new ChannelRelay(keeper, client, fleet.bus()).fetch(device,
+                    new ChannelRelay.Fetch("relink", "1.0", null));
+        } finally {
+            keeper.close();
+        }
+        assertThat(first.installed()).as(first.toString()).isTrue();
+        DeliveryLedger.Delivery lost = relinkRows(device).get(0);
+        assertThat(lost.outcome()).isEqualTo("installed");
+        // ... but as if the server had died before it verified the receipt: the row the heartbeat
+        // sweep leaves behind, with no receipt recorded
+        Database db = system.serverBean("database", Database.class); // the server's pool: not ours to close
+        try (java.sql.Connection c = db.connection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "UPDATE deliveries SET outcome = 'failed', reason_code = 'server-lost', reason_detail = 'test crash', "
+                        + "envelope_sha256 = NULL, receipt_signature = NULL WHERE delivery_id = ?")) {
+            ps.setString(1, lost.deliveryId());
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+
+        Map<String, Object> r = rollout("1.0", List.of(device));
+        r.put("programId", "relink");
+        JsonNode created = create(r);
+        String id = created.path("id").asText();
+        JsonNode done = awaitStatus(id, "finished", "paused", "stopped", "failed");
+        assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("finished");
+        assertThat(done.path("counts").path("installed").asInt()).isEqualTo(1);
+        assertThat(done.path("counts").path("failed").asInt()).isZero();
+        assertThat(stateOf(id, device)).as("a new receipt, not the ledger's earlier word")
+                .isEqualTo("installed/");
+
+        List<DeliveryLedger.Delivery> rows = relinkRows(device);
+        assertThat(rows).extracting(DeliveryLedger.Delivery::outcome).containsExactlyInAnyOrder("installed", "failed");
+        DeliveryLedger.Delivery lostAfter = rows.stream().filter(x -> x.deliveryId().equals(lost.deliveryId()))
+                .findFirst().orElseThrow();
+        assertThat(lostAfter.outcome()).as("the lost row stays failed").isEqualTo("failed");
+        assertThat(lostAfter.reasonCode()).isEqualTo("server-lost");
+        DeliveryLedger.Delivery again = rows.stream().filter(x -> "installed".equals(x.outcome())).findFirst()
+                .orElseThrow();
+        assertThat(again.deliveryId()).isNotEqualTo(lost.deliveryId());
+        assertThat(again.rolloutId()).isEqualTo(id);
+        assertThat(again.serverNonce()).as("a fresh nonce").isNotEqualTo(lost.serverNonce());
+        assertThat(again.programSha256()).isEqualTo(Fleet.sha256(program));
+        // the receipt the server recorded verifies with the device's key over this delivery's statement
+        String signature;
+        try (java.sql.Connection c = db.connection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT receipt_signature FROM deliveries WHERE delivery_id = ?")) {
+            ps.setString(1, again.deliveryId());
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                signature = rs.getString(1);
+            }
+        }
+        InstallReceipt statement = new InstallReceipt(device, "relink", "1.0", again.programSha256(),
+                again.envelopeSha256(), again.sessionId(), again.serverNonce());
+        Signatures.verify(TrpIdentityStore.open(system.home, device).certificate().getPublicKey(),
+                statement.signedBytes(), Signatures.decodeBase64(signature));
+        // the TRP holds the same bytes; one installed event for the device, nothing counted twice
+        InstalledPrograms store = new InstalledPrograms(system.home, device);
+        assertThat(store.installedVersion("relink")).contains("1.0");
+        assertThat(java.nio.file.Files.readAllBytes(store.programFile("relink").orElseThrow())).isEqualTo(program);
+        await().atMost(Duration.ofSeconds(10)).until(() -> received.stream().anyMatch(e -> id.equals(e.path("rolloutId").asText())
+                && "rollout".equals(e.path("type").asText()) && "finished".equals(e.path("to").asText())));
+        assertThat(received.stream().filter(e -> id.equals(e.path("rolloutId").asText())
+                && "assignment".equals(e.path("type").asText()) && "installed".equals(e.path("to").asText())))
+                .hasSize(1);
+    }
+
+    static List<DeliveryLedger.Delivery> relinkRows(String device) {
+        return system.deliveries(device).stream().filter(x -> "relink".equals(x.programId())).toList();
+    }
+
+    @Test
+    void aRunningGatewayPicksUpItsDevicesAssignmentWithNoActionPerDevice() {
+        String id = create(rollout("5.0.0", List.of("G-1"))).path("id").asText();
+        JsonNode done = awaitStatus(id, "finished", "paused", "stopped", "failed");
+        assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("finished");
+        assertThat(stateOf(id, "G-1")).isEqualTo("installed/");
+        assertThat(system.deliveries("G-1").stream().filter(d -> "5.0.0".equals(d.version())
+                && "installed".equals(d.outcome()) && id.equals(d.rolloutId()))).hasSize(1);
     }
 
     @Test

@@ -48,7 +48,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * certificate, so the channel is genuine and only the delivery is forged: envelopes sealed for
  * another device, tampered envelopes announced with their tampered digest, bad or foreign
  * publisher signatures, a statement for another version, a rollback. Each must end in an Error with
- * its code and leave nothing installed; the honest delivery must end in a receipt that verifies.
+ * its code and leave nothing installed; the honest delivery must end in a receipt that verifies,
+ * and so must an identical re-installation of the installed version (its receipt bound to the new
+ * session and nonce), while the same version with other bytes is a rollback.
  */
 class TrpDeliveryChecksTest {
 
@@ -77,10 +79,13 @@ class TrpDeliveryChecksTest {
 
     /** Each test has a program of its own: the TRP's rollback state must not leak between tests. */
     String programId;
+    /** The session the scripted server binds the channel to in its HelloAck. */
+    String sessionId;
 
     @org.junit.jupiter.api.BeforeEach
     void newProgram() {
         programId = "tool-" + PROGRAMS.incrementAndGet();
+        sessionId = "sid-1";
     }
 
     /** One scripted delivery: what the lying server sends, and what the TRP answered. */
@@ -173,6 +178,49 @@ class TrpDeliveryChecksTest {
     }
 
     @Test
+    void theInstalledVersionWithIdenticalBytesIsInstalledAgainWithAFreshReceiptForThisSessionAndNonce()
+            throws Exception {
+        byte[] program = randomBytes(30_000);
+        ChannelMessage.Receipt first = receipt(deliver(honest("61.0", program, EnvelopeMode.DIRECT)));
+        sessionId = "sid-2";
+        List<ChannelMessage> answer = deliver(honest("61.0", program, EnvelopeMode.WRAPPED));
+
+        ChannelMessage.Receipt again = receipt(answer);
+        assertThat(again.serverNonce()).as("this delivery's nonce").isNotEqualTo(first.serverNonce());
+        assertThat(again.envelopeSha256()).as("this delivery's envelope").isNotEqualTo(first.envelopeSha256());
+        assertThat(again.programSha256()).isEqualTo(sha256(program));
+        Signature v = Signature.getInstance("SHA256withECDSA");
+        v.initVerify(trp.certificate());
+        v.update(new InstallReceipt(DEVICE, programId, "61.0", sha256(program), again.envelopeSha256(), "sid-2",
+                again.serverNonce()).signedBytes());
+        assertThat(v.verify(Base64.getDecoder().decode(again.signature()))).as("signed for session sid-2").isTrue();
+        assertThat(installed().installedVersion(programId)).contains("61.0");
+        assertThat(Files.readAllBytes(installed().programFile(programId).orElseThrow())).isEqualTo(program);
+    }
+
+    @Test
+    void theInstalledVersionWithOtherBytesOrAnOlderVersionIsRefusedBeforeAnyByteIsReceived() throws Exception {
+        byte[] program = randomBytes(1000);
+        deliver(honest("62.0", program, EnvelopeMode.DIRECT));
+        for (Offer o : List.of(honest("62.0", randomBytes(1000), EnvelopeMode.DIRECT),
+                honest("61.9", program, EnvelopeMode.DIRECT))) {
+            List<ChannelMessage> answer = deliver(o);
+            assertThat(errorCode(answer)).isEqualTo("rollback-refused");
+            assertThat(answer).noneMatch(m -> m instanceof ChannelMessage.DeliveryAck
+                    || m instanceof ChannelMessage.Receipt);
+        }
+        // the same version announced with the installed digest, but an envelope of other bytes: the
+        // digest check after decryption refuses it, and the installed bytes stay
+        byte[] other = randomBytes(1000);
+        Offer lying = honest("62.0", other, EnvelopeMode.DIRECT);
+        assertRefused(lying, s -> new ChannelMessage.DeliveryStart(s.programId(), s.version(), s.mode(),
+                s.programSize(), sha256(program), s.envelopeSize(), s.publisherSignature(), s.publisherCertificate(),
+                s.serverNonce()), "program-digest-mismatch");
+        assertThat(installed().installedVersion(programId)).contains("62.0");
+        assertThat(Files.readAllBytes(installed().programFile(programId).orElseThrow())).isEqualTo(program);
+    }
+
+    @Test
     void aDeliveryAnnouncedAsAnotherVersionThanItsEnvelopeIsRefused() throws Exception {
         Offer o = honest("70.0", randomBytes(1000), EnvelopeMode.DIRECT);
         // signature and envelope are for 70.0, DeliveryStart says 71.0
@@ -220,14 +268,24 @@ class TrpDeliveryChecksTest {
     }
 
     private void assertRefused(Offer offer, String... codes) throws Exception {
+        assertRefused(offer, UnaryOperator.identity(), codes);
+    }
+
+    private void assertRefused(Offer offer, UnaryOperator<ChannelMessage.DeliveryStart> announce, String... codes)
+            throws Exception {
         String before = installed().installedVersion(programId).orElse(null);
-        List<ChannelMessage> answer = deliver(offer);
+        List<ChannelMessage> answer = deliver(offer, announce);
         assertThat(answer).noneMatch(m -> m instanceof ChannelMessage.Receipt);
         assertThat(errorCode(answer)).isIn((Object[]) codes);
         assertThat(installed().installedVersion(programId).orElse(null)).isEqualTo(before);
         try (var staged = Files.list(home.trpDir(DEVICE).resolve("staging"))) {
             assertThat(staged).as("staging files left behind").isEmpty();
         }
+    }
+
+    private static ChannelMessage.Receipt receipt(List<ChannelMessage> answer) {
+        return (ChannelMessage.Receipt) answer.stream().filter(m -> m instanceof ChannelMessage.Receipt).findFirst()
+                .orElseThrow(() -> new AssertionError("no receipt: " + answer));
     }
 
     private static String errorCode(List<ChannelMessage> answer) {
@@ -267,7 +325,7 @@ class TrpDeliveryChecksTest {
                     fromTrp.add(m);
                 }
                 if (m instanceof ChannelMessage.Hello) {
-                    server.send(new ChannelMessage.HelloAck("sid-1", DEVICE, "user"));
+                    server.send(new ChannelMessage.HelloAck(sessionId, DEVICE, "user"));
                 } else if (m instanceof ChannelMessage.Fetch) {
                     server.send(announce.apply(new ChannelMessage.DeliveryStart(programId, offer.announcedVersion(),
                             offer.mode().label(), offer.program().length, sha256(offer.program()), envelope.length,

@@ -1,9 +1,13 @@
 package dev.progdist.processors.rollout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.progdist.processors.delivery.RolloutLink;
+import dev.progdist.processors.program.DeliveryLedger;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,6 +33,55 @@ class RolloutDeliveriesTest {
 
     private String open(String device, String version) {
         return f.ledger.open("s", "alice", device, RolloutFixture.PROGRAM, version, null);
+    }
+
+    /**
+     * The crash between the TRP's receipt and its verification, as the ledger sees it: the lost
+     * delivery is failed {@code server-lost} and retried; only the retry's verified receipt makes the
+     * assignment {@code installed}, once, and no late or repeated settlement of either delivery
+     * changes or counts anything again.
+     */
+    @Test
+    void aDeliveryLostInACrashIsRetriedAndOnlyTheRetrysReceiptCountsAndOnlyOnce() throws Exception {
+        f.devices("d", 1);
+        RolloutFixture.Req r = new RolloutFixture.Req();
+        r.retries = 1;
+        r.backoff = "10s";
+        r.error = "0";
+        RolloutView v = f.create(r);
+        f.scheduler.tick();
+        String lost = f.startDelivery("d-001");
+        // the fixture's rows name no instance: to the heartbeat sweep, their instance is gone
+        DeliveryLedger server = new DeliveryLedger(f.db, f.clock, null, f.deliveries);
+        assertThat(server.failLost(Duration.ofSeconds(30))).isEqualTo(1);
+        assertThat(f.state(v.id(), "d-001")).as("retried").isEqualTo("scheduled");
+        assertThatThrownBy(() -> server.installed(lost, "b".repeat(64), "c2ln")).as("a lost receipt is never recorded")
+                .isInstanceOf(IllegalStateException.class);
+
+        f.clock.advance(Duration.ofSeconds(11));
+        f.scheduler.tick();
+        String again = f.startDelivery("d-001");
+        assertThat(again).isNotNull().isNotEqualTo(lost);
+        server.installed(again, "b".repeat(64), "c2ln");
+        assertThat(f.state(v.id(), "d-001")).isEqualTo("installed");
+        assertThat(f.reason(v.id(), "d-001")).as("a receipt of its own, not already-installed").isNull();
+
+        try (Connection c = f.db.connection()) {
+            c.setAutoCommit(false);
+            f.deliveries.settled(c, lost, true, null, null);
+            f.deliveries.settled(c, again, true, null, null);
+            f.deliveries.settled(c, again, false, "trp-install-failed", "late");
+            c.commit();
+        }
+        f.scheduler.tick();
+        RolloutView done = f.view(v.id());
+        assertThat(done.status()).isEqualTo("finished");
+        assertThat(done.counts()).containsEntry("installed", 1L).containsEntry("failed", 0L);
+        assertThat(f.string("SELECT attempts FROM rollout_assignments WHERE rollout_id = ?", v.id())).isEqualTo("2");
+        assertThat(f.string("SELECT outcome || ' ' || reason_code FROM deliveries WHERE delivery_id = ?", lost))
+                .isEqualTo("failed server-lost");
+        assertThat(f.drainEvents().stream().filter(e -> e.contains("\"type\":\"assignment\"")
+                && e.contains("\"to\":\"installed\""))).hasSize(1);
     }
 
     @Test
