@@ -1,0 +1,155 @@
+package dev.progdist.bench;
+
+import dev.progdist.protocol.Home;
+import dev.progdist.protocol.envelope.DeviceKeyMaterial;
+import dev.progdist.protocol.envelope.EnvelopeException;
+import dev.progdist.protocol.envelope.EnvelopeSealer;
+import dev.progdist.protocol.envelope.EnvelopeStream;
+import dev.progdist.protocol.envelope.OpenedEnvelope;
+import dev.progdist.protocol.envelope.SealedRelease;
+import dev.progdist.protocol.keys.Fingerprints;
+import dev.progdist.protocol.keys.InvalidSignatureException;
+import dev.progdist.protocol.program.EnvelopeMode;
+import dev.progdist.protocol.program.InstallReceipt;
+import dev.progdist.protocol.program.ProgramStatement;
+import dev.progdist.protocol.program.ReceiptVerifier;
+import dev.progdist.trp.TrpIdentityStore;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+
+/**
+ * The cryptographic work one rollout delivery costs, both ends, in one thread with nothing in
+ * between (no HTTP, JMS, database, device bus): the second path's TLS 1.3 handshake with mutual
+ * authentication ({@link CryptoBound#channel}), the server's key wrap for the device (the sealer of
+ * the rollout's mode, exactly as the server's KeyWrapping stage calls it), the envelope written out
+ * (wrapped: the device's header before the release's shared ciphertext; direct: the program
+ * encrypted for this device), the TRP opening it (decrypt, authenticate, SHA-256 of the program)
+ * and hashing the envelope, the TRP signing the install receipt and the server checking it. Wrapped
+ * rollouts encrypt the release once ({@link SealedRelease#encrypt}); that time is measured once and
+ * amortised over the rollout's devices.
+ */
+public final class RolloutCrypto {
+
+    /** Per-device timings (ns) of each step and of all of them; {@code encryptOnceNanos} is 0 for direct. */
+    public record Result(Samples tls, Samples wrap, Samples envelope, Samples open, Samples sign, Samples verify,
+            Samples total, long encryptOnceNanos) {
+
+        /** Milliseconds of crypto per device when the release is encrypted once for {@code devices}. */
+        public double perDeviceMillis(long devices) {
+            return total.meanMillis() + encryptOnceNanos / 1e6 / Math.max(1, devices);
+        }
+    }
+
+    private final Home home;
+    private final String deviceId;
+    private final EnvelopeMode mode;
+    private final Path program;
+    private final Path work;
+    private final SecureRandom random = new SecureRandom();
+
+    /**
+     * @param deviceId a provisioned TRP of {@code home} (its real key and certificate)
+     * @param program  the rollout's program file
+     * @param work     a directory for the envelope, the opened program and the release's ciphertext
+     */
+    public RolloutCrypto(Home home, String deviceId, EnvelopeMode mode, Path program, Path work) {
+        this.home = home;
+        this.deviceId = deviceId;
+        this.mode = mode;
+        this.program = program;
+        this.work = work;
+    }
+
+    /** Runs {@code warmup} uncounted and then {@code iterations} counted deliveries' worth of crypto. */
+    public Result run(int warmup, int iterations) throws Exception {
+        Files.createDirectories(work);
+        TrpIdentityStore trp = TrpIdentityStore.open(home, deviceId);
+        X509Certificate certificate = trp.certificate();
+        CryptoBound channel = new CryptoBound(home, deviceId, BenchSystem.USER, null, null, null);
+        ReceiptVerifier verifier = ReceiptVerifier.forDevice(certificate);
+        ProgramStatement statement = ProgramStatement.of("bench-crypto", "1.0", program);
+        EnvelopeSealer sealer = EnvelopeSealer.forMode(mode, random);
+        Path envelopeFile = work.resolve("crypto.envelope");
+        Path opened = work.resolve("crypto.program");
+        Samples tls = new Samples();
+        Samples wrap = new Samples();
+        Samples envelope = new Samples();
+        Samples open = new Samples();
+        Samples sign = new Samples();
+        Samples verify = new Samples();
+        Samples total = new Samples();
+        long encryptOnce = 0;
+        SealedRelease release = null;
+        try {
+            if (mode == EnvelopeMode.WRAPPED) {
+                long t = System.nanoTime();
+                release = SealedRelease.encrypt(program, work.resolve("crypto.release"), random);
+                encryptOnce = System.nanoTime() - t;
+            }
+            for (int i = 0; i < CryptoBound.CHANNEL_WARMUP; i++) {
+                channel.channel(); // the handshake needs more JIT warm-up than the rest
+            }
+            for (int i = 0; i < warmup + iterations; i++) {
+                long t0 = System.nanoTime();
+                channel.channel();
+                long t1 = System.nanoTime();
+                DeviceKeyMaterial keys = release != null ? release.wrapKey(certificate)
+                        : sealer.wrapKey(certificate, statement.size());
+                long t2 = System.nanoTime();
+                try (EnvelopeStream in = release != null ? EnvelopeStream.ofRelease(keys)
+                        : sealer.encrypt(keys, program); OutputStream out = Files.newOutputStream(envelopeFile)) {
+                    in.transferTo(out);
+                } finally {
+                    keys.close();
+                }
+                long t3 = System.nanoTime();
+                OpenedEnvelope o = trp.openEnvelope(envelopeFile, opened);
+                String envelopeSha256 = Fingerprints.sha256(envelopeFile);
+                long t4 = System.nanoTime();
+                if (!o.plaintextSha256Hex().equals(statement.sha256())) {
+                    throw new IllegalStateException("the opened program differs from the one sealed");
+                }
+                InstallReceipt receipt = new InstallReceipt(deviceId, statement.programId(), statement.version(),
+                        o.plaintextSha256Hex(), envelopeSha256, CryptoBound.SESSION_ID, nonce());
+                byte[] signature = trp.sign(receipt.signedBytes());
+                long t5 = System.nanoTime();
+                try {
+                    verifier.verify(receipt, signature);
+                } catch (InvalidSignatureException e) {
+                    throw new IllegalStateException("the receipt signature did not verify", e);
+                }
+                long t6 = System.nanoTime();
+                if (i >= warmup) {
+                    tls.add(t1 - t0);
+                    wrap.add(t2 - t1);
+                    envelope.add(t3 - t2);
+                    open.add(t4 - t3);
+                    sign.add(t5 - t4);
+                    verify.add(t6 - t5);
+                    total.add(t6 - t0);
+                }
+            }
+        } catch (EnvelopeException | IOException e) {
+            throw new IllegalStateException("crypto-only delivery failed: " + e.getMessage(), e);
+        } finally {
+            if (release != null) {
+                release.close();
+            }
+            BenchFiles.deleteQuietly(envelopeFile);
+            BenchFiles.deleteQuietly(opened);
+            BenchFiles.deleteQuietly(work.resolve("crypto.release"));
+        }
+        return new Result(tls, wrap, envelope, open, sign, verify, total, encryptOnce);
+    }
+
+    private String nonce() {
+        byte[] b = new byte[32];
+        random.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+}
