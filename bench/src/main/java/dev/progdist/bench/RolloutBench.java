@@ -221,7 +221,7 @@ public final class RolloutBench {
         BenchFiles.deleteQuietly(program);
         double cryptoMs = c.perDeviceMillis(o.devices());
         out.line("iterations", c.total().count() + " (TRP " + FleetDevices.ids(o.prefix(), 1).get(0)
-                + ", EC P-256; warm-up not counted)");
+                + ", EC P-256; warm-up not counted); times are this thread's CPU time");
         out.line("TLS 1.3 handshake, both ends (+ Hello/HelloAck/Close)", mean(c.tls()));
         out.line("key wrap (" + o.mode().label() + " sealer's wrapKey)", mean(c.wrap()));
         out.line(o.mode() == EnvelopeMode.WRAPPED ? "envelope written (header + shared ciphertext copied)"
@@ -234,8 +234,9 @@ public final class RolloutBench {
                     + ", amortised over " + o.devices() + " devices: " + BenchOutput.ms(c.encryptOnceNanos() / 1e6
                     / o.devices()));
         }
-        out.line("crypto per device", BenchOutput.ms(cryptoMs));
-        out.line("crypto-only devices/s on one core", rate(1000.0 / cryptoMs));
+        out.line("crypto CPU per device", BenchOutput.ms(cryptoMs) + " (wall time of the same loop: "
+                + BenchOutput.ms(c.wall().meanMillis()) + " mean, the difference is other processes' turns)");
+        out.line("crypto-only devices/s on one core", rate(1000.0 / cryptoMs) + " (1000 / crypto CPU ms per device)");
         out.line("crypto-only devices/s on " + cores + " cores", rate(RolloutFigures.cryptoBound(cryptoMs, cores))
                 + " (one core's rate x " + cores + ")");
 
@@ -245,8 +246,9 @@ public final class RolloutBench {
                 + " goal >= 0.5 at 1,000 devices: %s)", ratio, rate, RolloutFigures.cryptoBound(cryptoMs, cores),
                 ratio >= 0.5 ? "met" : "NOT met"));
         out.line("rollout / crypto-only on one core", String.format(Locale.ROOT, "%.3f", rate / (1000.0 / cryptoMs)));
-        out.line("crypto share of the CPU spent per device", String.format(Locale.ROOT, "%.1f %% (%.2f of %.2f ms)",
-                100 * cryptoMs / (serverCpu + fleetCpu), cryptoMs, serverCpu + fleetCpu));
+        double cpuRatio = cryptoMs / (serverCpu + fleetCpu);
+        out.line("crypto CPU / rollout CPU per device", String.format(Locale.ROOT, "%.3f (%.2f of %.2f ms; the ratio"
+                + " the rollout would reach with every core to itself)", cpuRatio, cryptoMs, serverCpu + fleetCpu));
 
         out.section("result");
         out.line("total run time", BenchOutput.seconds(System.nanoTime() - runStart));
@@ -488,7 +490,7 @@ public final class RolloutBench {
     }
 
     private static String mean(Samples s) {
-        return BenchOutput.ms(s.meanMillis()) + " mean (p50 " + BenchOutput.ms(s.percentileMillis(50)) + ")";
+        return BenchOutput.ms(s.meanMillis()) + " CPU mean (p50 " + BenchOutput.ms(s.percentileMillis(50)) + ")";
     }
 
     private static String rate(double perSecond) {

@@ -43,7 +43,7 @@ public final class RolloutFigures {
             return null;
         }
         if (n.isNumber()) {
-            BigDecimal seconds = n.decimalValue();
+            BigDecimal seconds = new BigDecimal(n.asText()); // the shortest decimal of a double, not its binary value
             long whole = seconds.longValue();
             return Instant.ofEpochSecond(whole, seconds.subtract(BigDecimal.valueOf(whole)).movePointRight(9).longValue());
         }
