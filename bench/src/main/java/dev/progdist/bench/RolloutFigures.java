@@ -67,6 +67,11 @@ public final class RolloutFigures {
         return s;
     }
 
+    /** The latest finishedAt of all devices, if any finished. */
+    public static java.util.Optional<Instant> lastFinished(List<DeviceRow> rows) {
+        return rows.stream().map(DeviceRow::finishedAt).filter(java.util.Objects::nonNull).max(Instant::compareTo);
+    }
+
     /** The devices that did not end installed, e.g. {@code fleet-0007 failed trp-storage-full}. */
     public static List<String> notInstalled(List<DeviceRow> rows) {
         List<String> out = new ArrayList<>();

@@ -89,6 +89,7 @@ class RolloutBenchArgumentsTest {
         assertThat(offered.percentileMillis(50)).isEqualTo(1250.0);
         assertThat(offered.maxMillis()).isEqualTo(2500.0);
 
+        assertThat(RolloutFigures.lastFinished(rows)).contains(Instant.parse("2026-12-02T04:09:00Z"));
         assertThat(RolloutFigures.notInstalled(rows)).containsExactly("f-0004 failed trp-storage-full");
     }
 
