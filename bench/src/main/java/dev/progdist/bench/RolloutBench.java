@@ -190,7 +190,11 @@ public final class RolloutBench {
             }
         } finally {
             stopChildren();
-            Runtime.getRuntime().removeShutdownHook(hook);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // interrupted (Ctrl-C): the hook has stopped the children
+            }
             java.util.Arrays.fill(operatorSecret, '\0');
             java.util.Arrays.fill(fleetSecret, '\0');
         }
@@ -488,7 +492,7 @@ public final class RolloutBench {
     }
 
     /** The fleet first (it logs its sessions out), then the server. */
-    private void stopChildren() {
+    private synchronized void stopChildren() {
         List<Process> order = new ArrayList<>(children);
         java.util.Collections.reverse(order);
         for (Process p : order) {
