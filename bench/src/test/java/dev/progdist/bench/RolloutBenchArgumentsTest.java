@@ -50,6 +50,15 @@ class RolloutBenchArgumentsTest {
     }
 
     @Test
+    void defaultHeapsGrowWithTheDevicesAndTheRelayWindow() {
+        // 64 KiB: a sixteenth of a window per device; 1 MiB and more: the whole 1 MiB window
+        assertThat(BenchCommand.Rollout.defaultFleetHeapMiB(1000, 16, 64 * 1024)).isEqualTo(634);
+        assertThat(BenchCommand.Rollout.defaultFleetHeapMiB(1000, 16, 8L << 20)).isEqualTo(4624);
+        assertThat(BenchCommand.Rollout.defaultServerHeapMiB(1000, 1 << 20)).isEqualTo(3512);
+        assertThat(BenchCommand.Rollout.defaultServerHeapMiB(100, 64 * 1024)).isEqualTo(531);
+    }
+
+    @Test
     void badGroupsAreRefusedWithTheReason() {
         assertThatThrownBy(() -> RolloutFigures.groups(List.of(25, 5, 100))).hasMessageContaining("increasing");
         assertThatThrownBy(() -> RolloutFigures.groups(List.of(5, 50))).hasMessageContaining("end with 100");
