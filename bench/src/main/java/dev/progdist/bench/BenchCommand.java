@@ -331,7 +331,7 @@ public final class BenchCommand implements ExtraCommand {
     @Command(name = "rollout", mixinStandardHelpOptions = true, sortOptions = false,
             description = {
                 "Time a rollout of one program to N fleet devices, with the crypto-only bound beside it.",
-                "%\nIn a bench home (wiped first unless --keep-home), not timed: development PKI, an operator and a"
+                "%nIn a bench home (wiped first unless --keep-home), not timed: development PKI, an operator and a"
                         + " fleet user (Argon2id at the server's built-in default cost unless --argon2-memory-kib), N"
                         + " fleet TRPs (EC P-256) manufactured and registered, one program of --size (pseudo-random)"
                         + " published and granted. Then the server and the fleet ('fleet run') start as separate child"
@@ -339,16 +339,16 @@ public final class BenchCommand implements ExtraCommand {
                         + " rollout scheduler every --scheduler-period); when every fleet device is logged in, an"
                         + " optional warm-up rollout to the first --warmup devices, then the measured rollout to all N"
                         + " (targets device=<prefix>-*), clock from its creation until it finished.",
-                "%\nPrints devices/s (installed / wall time), server and fleet CPU ms per device (each process's"
+                "%nPrints devices/s (installed / wall time), server and fleet CPU ms per device (each process's"
                         + " utime+stime over the rollout only), p50/p99 per-device time from the rollout's device"
                         + " pages (startedAt -> finishedAt, and offeredAt -> finishedAt); then, in this JVM after both"
                         + " children stopped, the crypto-only work of one delivery, both ends, one thread (TLS 1.3"
                         + " handshake, key wrap, envelope, opening, receipt signature and check; wrapped: the release's"
                         + " one encryption amortised over N) and the ratio",
-                "%\n  rollout devices/s / (crypto-only devices/s on one core x this machine's cores)",
-                "%\n(goal >= 0.5 at N = 1,000). Logs of both children in <home>/logs.",
-                "%\nExit status 0 only if the rollout finished with every device installed; otherwise one FAILED"
-                        + " line per reason and per device not installed (the first 50).%\n"})
+                "%n  rollout devices/s / (crypto-only devices/s on one core x this machine's cores)",
+                "%n(goal >= 0.5 at N = 1,000). Logs of both children in <home>/logs.",
+                "%nExit status 0 only if the rollout finished with every device installed; otherwise one FAILED"
+                        + " line per reason and per device not installed (the first 50).%n"})
     static final class Rollout implements Callable<Integer> {
 
         @Mixin

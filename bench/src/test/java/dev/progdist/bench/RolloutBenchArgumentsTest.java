@@ -24,8 +24,11 @@ class RolloutBenchArgumentsTest {
     void helpExitsZeroAndNamesTheRatio() {
         CommandLine cl = ProgdistCli.commandLine();
         StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
         assertThat(cl.execute("bench", "rollout", "--help")).isZero();
+        assertThat(err.toString()).as("stderr (picocli warns there about a bad format string)").isEmpty();
         assertThat(out.toString()).startsWith("Usage: ").contains("--devices", "--size", "--mode", "--groups",
                 "--warmup", "--keep-home", "crypto-only devices/s on one core x this machine's cores");
     }
