@@ -19,7 +19,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (not tests) of this machine.",
-        subcommands = {BenchCommand.Channel.class, BenchCommand.Delivery.class})
+        subcommands = {BenchCommand.Channel.class, BenchCommand.Delivery.class, BenchCommand.Rollout.class})
 public final class BenchCommand implements ExtraCommand {
 
     /** What every bench shares: its scratch home, its logging, how long it waits for its TRP. */
@@ -321,6 +321,201 @@ public final class BenchCommand implements ExtraCommand {
             List<String> failures = new DeliveryBench(new DeliveryBench.Options(benchHome, encrypt, deliver, release,
                     devices, skipDeliver, runs, run.startupTimeout), new BenchOutput(System.out)).run();
             return failures.isEmpty() ? 0 : 1;
+        }
+    }
+
+    /**
+     * A rollout of one program to N fleet devices, server and fleet in their own JVMs, with the
+     * crypto-only bound of one delivery measured in the same run.
+     */
+    @Command(name = "rollout", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {
+                "Time a rollout of one program to N fleet devices, with the crypto-only bound beside it.",
+                "%nIn a bench home (wiped first unless --keep-home), not timed: development PKI, an operator and a"
+                        + " fleet user (Argon2id at the server's built-in default cost unless --argon2-memory-kib), N"
+                        + " fleet TRPs (EC P-256) manufactured and registered, one program of --size (pseudo-random)"
+                        + " published and granted. Then the server and the fleet ('fleet run') start as separate child"
+                        + " JVMs (the server allows N+5 sessions and workers+5 second paths per user and ticks its"
+                        + " rollout scheduler every --scheduler-period); when every fleet device is logged in, an"
+                        + " optional warm-up rollout to the first --warmup devices, then the measured rollout to all N"
+                        + " (targets device=<prefix>-*), clock from its creation until it finished.",
+                "%nPrints devices/s (installed / wall time), server and fleet CPU ms per device (each process's"
+                        + " utime+stime over the rollout only), p50/p99 per-device time from the rollout's device"
+                        + " pages (startedAt -> finishedAt, and offeredAt -> finishedAt); then, in this JVM after both"
+                        + " children stopped, the crypto-only work of one delivery, both ends, one thread (TLS 1.3"
+                        + " handshake, key wrap, envelope, opening, receipt signature and check; wrapped: the release's"
+                        + " one encryption amortised over N) and the ratio",
+                "%n  rollout devices/s / (crypto-only devices/s on one core x this machine's cores)",
+                "%n(goal >= 0.5 at N = 1,000). Logs of both children in <home>/logs.",
+                "%nExit status 0 only if the rollout finished with every device installed; otherwise one FAILED"
+                        + " line per reason and per device not installed (the first 50).%n"})
+    static final class Rollout implements Callable<Integer> {
+
+        @Mixin
+        RunOptions run;
+
+        @Option(names = "--devices", paramLabel = "N", defaultValue = "100",
+                description = "fleet devices, all targets of the rollout (default: ${DEFAULT-VALUE})")
+        int devices;
+
+        @Option(names = "--size", paramLabel = "SIZE", defaultValue = "64KiB",
+                description = "program size (default: ${DEFAULT-VALUE}; units KiB, MiB, GiB or bytes)")
+        String size;
+
+        @Option(names = "--mode", paramLabel = "wrapped|direct", defaultValue = "wrapped",
+                description = "envelope mode: wrapped (encrypted once, key wrapped per device; default) or direct")
+        String mode;
+
+        @Option(names = "--groups", paramLabel = "P,P,…", split = ",",
+                description = "cumulative group percentages, e.g. 5,25,100 (default: one group of every device)")
+        List<Integer> groups = new ArrayList<>();
+
+        @Option(names = "--warmup", paramLabel = "W", defaultValue = "20",
+                description = "devices of a warm-up rollout (version 0.1) before the measured one, not counted;"
+                        + " 0: none (default: ${DEFAULT-VALUE})")
+        int warmup;
+
+        @Option(names = "--prefix", defaultValue = "fleet", description = "device IDs <prefix>-0001 … (default: ${DEFAULT-VALUE})")
+        String prefix;
+
+        @Option(names = "--keep-home",
+                description = "reuse the bench home of an earlier run: keep its PKI and manufactured TRPs (provisioning"
+                        + " 10,000 TRPs takes about 15 min), wipe its database, broker, blobs and logs")
+        boolean keepHome;
+
+        @Option(names = "--check-in", paramLabel = "DURATION", defaultValue = "5s",
+                description = "each fleet device's check-in period, also the server's checkInAfter (default:"
+                        + " ${DEFAULT-VALUE}, the gateway's built-in period)")
+        String checkIn;
+
+        @Option(names = "--workers", paramLabel = "N", defaultValue = "16",
+                description = "fleet threads for check-ins and deliveries (default: ${DEFAULT-VALUE}, as 'fleet run')")
+        int workers;
+
+        @Option(names = "--logins", paramLabel = "N", defaultValue = "2",
+                description = "fleet logins at once while the sessions open (default: ${DEFAULT-VALUE})")
+        int logins;
+
+        @Option(names = "--argon2-memory-kib", paramLabel = "KIB",
+                description = "Argon2id memory cost of the users' hashes and the server (default: the server's"
+                        + " built-in default, 19456 KiB with t=2, p=1); lower it only to shorten the fleet's logins")
+        Integer argon2MemoryKiB;
+
+        @Option(names = "--scheduler-period", paramLabel = "MS", defaultValue = "200",
+                description = "the server's rollout scheduler tick in milliseconds (default: ${DEFAULT-VALUE})")
+        long schedulerPeriod;
+
+        @Option(names = "--server-heap", paramLabel = "MIB",
+                description = "server -Xmx in MiB (default: 512 + 3 x N x the relay window in MiB; ended channels"
+                        + " keep their buffers until they expire)")
+        Integer serverHeap;
+
+        @Option(names = "--fleet-heap", paramLabel = "MIB",
+                description = "fleet -Xmx in MiB (default: 256 + N/9 + (16 x workers + 4 x N) x the relay window in"
+                        + " MiB, the window being the program size up to 1 MiB)")
+        Integer fleetHeap;
+
+        @Option(names = "--timeout", paramLabel = "DURATION",
+                description = "how long the rollout may take before the bench gives up (default: 5m + 0.2 s per"
+                        + " device); also its per-device timeout")
+        String timeout;
+
+        @Option(names = "--crypto-iterations", paramLabel = "N", defaultValue = "200",
+                description = "measured iterations of the crypto-only delivery (default: ${DEFAULT-VALUE})")
+        int cryptoIterations;
+
+        @Override
+        public Integer call() throws Exception {
+            RolloutBench.Options options = options();
+            List<String> failures = new RolloutBench(options, new BenchOutput(System.out)).run();
+            return failures.isEmpty() ? 0 : 1;
+        }
+
+        /** The options checked and resolved; prepares (wipes) the bench home last. */
+        RolloutBench.Options options() {
+            if (devices < 1 || devices > 99_999) {
+                throw new IllegalArgumentException("--devices must be 1 to 99999");
+            }
+            if (warmup < 0 || workers < 1 || logins < 1 || cryptoIterations < 1 || schedulerPeriod < 10) {
+                throw new IllegalArgumentException("--warmup must be at least 0, --workers, --logins and"
+                        + " --crypto-iterations at least 1, --scheduler-period at least 10");
+            }
+            long bytes = BenchFiles.parseSize(size);
+            if (bytes < 1) {
+                throw new IllegalArgumentException("--size must be at least 1 byte");
+            }
+            dev.progdist.protocol.program.EnvelopeMode envelopeMode = dev.progdist.protocol.program.EnvelopeMode
+                    .parse(mode);
+            List<Integer> g = RolloutFigures.groups(groups);
+            Duration checkInPeriod = dev.progdist.cli.Durations.parse("--check-in", checkIn);
+            Duration rolloutTimeout = timeout != null ? dev.progdist.cli.Durations.parse("--timeout", timeout)
+                    : Duration.ofMinutes(5).plusMillis(200L * devices);
+            Duration loginTimeout = run.startupTimeout.plusMillis(200L * devices);
+            Argon2Cost cost = Argon2Cost.serverDefault(argon2MemoryKiB);
+            cost.hasher(); // refuses an impossible cost before anything starts
+            dev.progdist.fleet.FleetDevices.ids(prefix, devices); // refuses a bad prefix
+            Home benchHome = keepHome ? keep() : run.prepare("bench-rollout");
+            return new RolloutBench.Options(benchHome, keepHome, prefix, devices, bytes, envelopeMode, g, warmup, cost,
+                    checkInPeriod, workers, logins, serverHeap != null ? serverHeap : defaultServerHeapMiB(devices, bytes),
+                    fleetHeap != null ? fleetHeap : defaultFleetHeapMiB(devices, workers, bytes), schedulerPeriod, loginTimeout, rolloutTimeout,
+                    cryptoIterations);
+        }
+
+        /**
+         * Each fleet worker holds a relay window of the envelope several times over, and each TRP
+         * keeps its last channel's buffers for the life of the process (measured: about 3 MiB per
+         * device delivered at 1 MiB windows; 623 MiB ran out after 112 devices).
+         */
+        static int defaultFleetHeapMiB(int devices, int workers, long size) {
+            double windowMiB = window(size);
+            return (int) Math.ceil(256 + devices / 9.0 + 16 * workers * windowMiB + 4 * devices * windowMiB);
+        }
+
+        /**
+         * The server keeps each ended channel, with its delivery's buffers, until the channel's idle
+         * timeout (measured: 685 MB of live byte[] after 510 devices at 1 MiB; 2 GiB ran out near 950).
+         */
+        static int defaultServerHeapMiB(int devices, long size) {
+            return (int) Math.ceil(512 + 3 * devices * window(size));
+        }
+
+        /** The relay window in MiB: the program size, up to the server's 1 MiB window. */
+        private static double window(long size) {
+            return Math.min(size, 1024 * 1024) / (1024.0 * 1024);
+        }
+
+        /** An earlier bench home with its PKI and TRPs: everything else of it is wiped. */
+        private Home keep() {
+            Home mainHome = Home.fromEnvironment();
+            Path dir = (run.home != null ? run.home : mainHome.root().resolve("bench-rollout")).toAbsolutePath();
+            Home h = Home.at(dir);
+            if (!java.nio.file.Files.exists(dir.resolve(".progdist-bench-home"))
+                    || !dev.progdist.devpki.DevelopmentPki.exists(h)) {
+                throw new IllegalArgumentException("--keep-home: " + dir + " is not an earlier bench home with a"
+                        + " development PKI; run once without --keep-home");
+            }
+            for (Path p : List.of(h.databaseDir(), h.brokerDir(), h.blobsDir(), h.workDir(), h.gatewayDir(),
+                    dir.resolve("logs"))) {
+                deleteTree(p);
+            }
+            System.setProperty("progdist.config.dir", dir.resolve("no-config").toString());
+            if (!run.log) {
+                Logging.warnOnly("dev.progdist");
+            }
+            return h;
+        }
+
+        private static void deleteTree(Path p) {
+            if (!java.nio.file.Files.exists(p)) {
+                return;
+            }
+            try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(p)) {
+                for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(f);
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot wipe " + p + ": " + e.getMessage(), e);
+            }
         }
     }
 

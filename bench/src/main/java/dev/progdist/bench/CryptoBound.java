@@ -156,6 +156,14 @@ public final class CryptoBound {
         return samples;
     }
 
+    /**
+     * One channel's crypto, both ends (TLS 1.3 handshake with mutual authentication, Hello /
+     * HelloAck / Close): a step of a larger crypto-only loop ({@code bench rollout}).
+     */
+    public void channel() {
+        channelOnce(TlsEndpoint.client(clientContext), serverContext);
+    }
+
     private void channelOnce(TlsEndpoint clientTls, SSLContext server) {
         SecureChannel client = new SecureChannel(clientTls);
         ServerEnd end = new ServerEnd(TlsEndpoint.server(server));

@@ -6,7 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Durations on the command line: {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}, or ISO-8601 ({@code PT5S}). */
-final class Durations {
+public final class Durations {
 
     private static final Pattern SHORT = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
@@ -14,7 +14,7 @@ final class Durations {
     }
 
     /** @throws IllegalArgumentException naming {@code option} when {@code text} is no duration */
-    static Duration parse(String option, String text) {
+    public static Duration parse(String option, String text) {
         String t = text == null ? "" : text.strip();
         Matcher m = SHORT.matcher(t);
         if (m.matches()) {
