@@ -46,8 +46,11 @@ public final class TlsEndpoint {
     private ByteBuffer netIn;
     private final ByteBuffer netOut;
     private final ByteBuffer appIn;
-    private final ByteArrayOutputStream outbound = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
+    // not final: a drained buffer is replaced, not reset, so that an endpoint that once carried a
+    // 1 MiB delivery window does not keep that capacity for the rest of its life (an ended channel
+    // stays registered until its idle timeout; a fleet holds a thousand TRP endpoints)
+    private ByteArrayOutputStream outbound = new ByteArrayOutputStream();
+    private ByteArrayOutputStream plaintext = new ByteArrayOutputStream();
     private State state = State.HANDSHAKING;
     private String failure;
     private boolean justOpened;
@@ -170,14 +173,14 @@ public final class TlsEndpoint {
     /** Bytes to hand to the peer; empties the buffer. */
     public byte[] drainOutbound() {
         byte[] b = outbound.toByteArray();
-        outbound.reset();
+        outbound = new ByteArrayOutputStream();
         return b;
     }
 
     /** Decrypted application data received so far; empties the buffer. */
     public byte[] drainPlaintext() {
         byte[] b = plaintext.toByteArray();
-        plaintext.reset();
+        plaintext = new ByteArrayOutputStream();
         return b;
     }
 
