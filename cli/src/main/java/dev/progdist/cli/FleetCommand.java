@@ -31,6 +31,15 @@ import picocli.CommandLine.Option;
         subcommands = {FleetCommand.Provision.class, FleetCommand.Run.class})
 final class FleetCommand {
 
+    /** Which fleet, for both subcommands: its devices are {@code <prefix>-0001} … {@code <prefix>-<N>}. */
+    static final class Devices {
+        @Option(names = "--prefix", required = true, description = "device IDs are <prefix>-0001, <prefix>-0002, …")
+        String prefix;
+
+        @Option(names = "--devices", required = true, paramLabel = "N", description = "how many TRPs")
+        int devices;
+    }
+
     @Command(name = "provision", mixinStandardHelpOptions = true,
             description = "Manufacture TRPs <prefix>-0001 … (development PKI, as 'trp manufacture') and register "
                     + "them to their owner (works whether or not the server runs; with --operator through its API). "
@@ -39,11 +48,8 @@ final class FleetCommand {
         @Mixin
         HomeOption homeOption;
 
-        @Option(names = "--prefix", required = true, description = "device IDs are <prefix>-0001, <prefix>-0002, …")
-        String prefix;
-
-        @Option(names = "--devices", required = true, paramLabel = "N", description = "how many TRPs")
-        int devices;
+        @Mixin
+        Devices which;
 
         @Option(names = "--owner", required = true, description = "user ID of the devices' owner")
         String owner;
@@ -57,11 +63,11 @@ final class FleetCommand {
 
         @Override
         public Integer call() {
-            FleetDevices.ids(prefix, devices); // refuse a bad prefix or count before anything is made
+            FleetDevices.ids(which.prefix, which.devices); // refuse a bad prefix or count before anything is made
             FleetProvisioning.KeyChoice keys = FleetProvisioning.KeyChoice.parse(key);
             Home home = homeOption.home();
-            ProgressLine progress = ProgressLine.onStdout("Provisioning " + prefix, devices);
-            FleetProvisioning.Result r = api.change(home, l -> FleetProvisioning.provision(home, prefix, devices, keys,
+            ProgressLine progress = ProgressLine.onStdout("Provisioning " + which.prefix, which.devices);
+            FleetProvisioning.Result r = api.change(home, l -> FleetProvisioning.provision(home, which.prefix, which.devices, keys,
                     owner, (device, o, certificate) -> l.client().postJson(l.session(), "/api/v1/devices",
                             Map.of("deviceId", device, "owner", o, "certificate",
                                     dev.progdist.protocol.keys.Pem.toPem(certificate))), progress::update), () -> {
@@ -72,13 +78,13 @@ final class FleetCommand {
                                 + "first (./progdist user add " + owner + ")");
                     }
                     DeviceRegistry registry = new DeviceRegistry(db, Clock.systemUTC());
-                    return FleetProvisioning.provision(home, prefix, devices, keys, owner,
+                    return FleetProvisioning.provision(home, which.prefix, which.devices, keys, owner,
                             (device, o, certificate) -> registry.register(device, o, "cli", certificate),
                             progress::update);
                 }
             });
             List<String> ids = r.devices();
-            System.out.println("Fleet " + prefix + ": " + ids.size() + " TRPs " + ids.get(0)
+            System.out.println("Fleet " + which.prefix + ": " + ids.size() + " TRPs " + ids.get(0)
                     + (ids.size() > 1 ? " … " + ids.get(ids.size() - 1) : "") + " registered to " + owner + " ("
                     + r.manufactured() + " manufactured now, " + r.alreadyManufactured() + " before)");
             return 0;
@@ -95,11 +101,8 @@ final class FleetCommand {
         @Mixin
         HomeOption homeOption;
 
-        @Option(names = "--prefix", required = true, description = "device IDs are <prefix>-0001, <prefix>-0002, …")
-        String prefix;
-
-        @Option(names = "--devices", required = true, paramLabel = "N", description = "how many TRPs")
-        int devices;
+        @Mixin
+        Devices which;
 
         @Option(names = "--user", required = true, description = "the devices' user (their owner), for every session")
         String user;
@@ -152,7 +155,7 @@ final class FleetCommand {
                     : servers;
             // the gateway's own settings (config/gateway.properties …) for its timeouts and bus limits
             Function<String, String> gw = AppSettings.read("gateway", Map.of("progdist.home", home.root().toString()));
-            FleetRunner.Options base = FleetRunner.Options.of(home.root(), prefix, devices, user, new char[0])
+            FleetRunner.Options base = FleetRunner.Options.of(home.root(), which.prefix, which.devices, user, new char[0])
                     .withServers(targets).withTrustCa(trustCa)
                     .withCheckInPeriod(Durations.parse("--check-in", checkIn))
                     .withFaults(plan, Durations.parse("--slow-delay", slowDelay))
@@ -169,13 +172,13 @@ final class FleetCommand {
             } finally {
                 java.util.Arrays.fill(secret, '\0');
             }
-            System.out.println("Fleet " + prefix + ": " + devices + " TRPs and gateways running for " + user + " at "
+            System.out.println("Fleet " + which.prefix + ": " + which.devices + " TRPs and gateways running for " + user + " at "
                     + targets + ", checking in every " + checkIn + "; faults: "
                     + FaultPlan.describe(fleet.faults()) + ". Ctrl-C stops.");
             CountDownLatch stopped = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 fleet.close();
-                System.out.println("Fleet " + prefix + " stopped: " + fleet.status().line());
+                System.out.println("Fleet " + which.prefix + " stopped: " + fleet.status().line());
                 stopped.countDown();
             }, "progdist-fleet-stop");
             Runtime.getRuntime().addShutdownHook(hook);

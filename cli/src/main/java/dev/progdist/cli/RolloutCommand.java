@@ -394,7 +394,10 @@ final class RolloutCommand {
         }
     }
 
-    /** A state change by ID, answered with the rollout. */
+    /**
+     * A state change by ID, answered with the rollout: {@code POST /api/v1/rollouts/{id}/<the
+     * subcommand's name>}.
+     */
     abstract static class Action implements Callable<Integer> {
         @Mixin
         Api api;
@@ -402,16 +405,23 @@ final class RolloutCommand {
         @Parameters(paramLabel = "ID")
         String id;
 
-        abstract String action();
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
 
         Object body() {
             return Map.of();
         }
 
+        /** Posts the action and prints the rollout it answers with. */
+        JsonNode act() {
+            JsonNode r = api.call(l -> l.client().postJson(l.session(), path(id) + "/" + spec.name(), body()));
+            RolloutPrinter.summary(r, System.out);
+            return r;
+        }
+
         @Override
         public Integer call() {
-            JsonNode r = api.call(l -> l.client().postJson(l.session(), path(id) + "/" + action(), body()));
-            RolloutPrinter.summary(r, System.out);
+            act();
             return 0;
         }
     }
@@ -428,74 +438,39 @@ final class RolloutCommand {
 
     @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a rollout (an operator other than its creator).")
     static final class Approve extends Decision {
-        @Override
-        String action() {
-            return "approve";
-        }
     }
 
     @Command(name = "deny", mixinStandardHelpOptions = true, description = "Deny a rollout waiting for approval, with a remark.")
     static final class Deny extends Decision {
-        @Override
-        String action() {
-            return "deny";
-        }
     }
 
     @Command(name = "start", mixinStandardHelpOptions = true, description = "Start a ready rollout.")
     static final class Start extends Action {
-        @Override
-        String action() {
-            return "start";
-        }
     }
 
     @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause: no new device starts; deliveries in progress finish.")
     static final class Pause extends Action {
-        @Override
-        String action() {
-            return "pause";
-        }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a paused rollout.")
     static final class Resume extends Action {
-        @Override
-        String action() {
-            return "resume";
-        }
     }
 
     @Command(name = "stop", mixinStandardHelpOptions = true,
             description = "Stop: cancel what has not started; a delivery in progress ends at its next window.")
     static final class Stop extends Action {
-        @Override
-        String action() {
-            return "stop";
-        }
     }
 
     @Command(name = "trigger-next-group", mixinStandardHelpOptions = true, description = "Start the next group now, whatever the thresholds say.")
     static final class TriggerNextGroup extends Action {
-        @Override
-        String action() {
-            return "trigger-next-group";
-        }
     }
 
     @Command(name = "retry", mixinStandardHelpOptions = true,
             description = "Make a new rollout of the devices that failed or timed out (prints its ID last).")
     static final class Retry extends Action {
         @Override
-        String action() {
-            return "retry";
-        }
-
-        @Override
         public Integer call() {
-            JsonNode r = api.call(l -> l.client().postJson(l.session(), path(id) + "/retry", Map.of()));
-            RolloutPrinter.summary(r, System.out);
-            System.out.println(r.path("id").asText());
+            System.out.println(act().path("id").asText());
             return 0;
         }
     }

@@ -68,6 +68,17 @@ class RolloutCommandTest {
     }
 
     @Test
+    void eachActionPostsToTheEndpointOfItsOwnName() {
+        picocli.CommandLine rollout = ProgdistCli.commandLine().getSubcommands().get("rollout");
+        for (String action : java.util.List.of("approve", "deny", "start", "pause", "resume", "stop",
+                "trigger-next-group", "retry")) {
+            picocli.CommandLine sub = rollout.getSubcommands().get(action);
+            assertThat(sub).as(action).isNotNull();
+            assertThat(((RolloutCommand.Action) sub.getCommand()).spec.name()).isEqualTo(action);
+        }
+    }
+
+    @Test
     void aRolloutIdIsCheckedBeforeItGoesIntoAPath() {
         assertThat(RolloutCommand.path("r-0a1b")).isEqualTo("/api/v1/rollouts/r-0a1b");
         assertThatThrownBy(() -> RolloutCommand.path("../users")).isInstanceOf(IllegalArgumentException.class);

@@ -1,14 +1,13 @@
 package dev.progdist.server;
 
 import dev.progdist.processors.delivery.ReleaseCache;
-import dev.progdist.processors.rollout.RolloutException;
 import dev.progdist.processors.rollout.Rollouts;
 import java.util.Set;
 
 /**
  * Ends the cached releases (content key wiped, ciphertext deleted) of rollouts that have ended,
  * whichever instance ended them: the scheduler route runs it every tick. Only this instance's
- * cache is read; a handful of rollouts at most are looked up.
+ * cache is read; a handful of rollouts at most are looked up, by status alone (no counts).
  */
 public class ReleaseSweep {
 
@@ -26,13 +25,7 @@ public class ReleaseSweep {
     public int run() {
         int ended = 0;
         for (String id : releases.rolloutIds()) {
-            boolean live;
-            try {
-                live = LIVE.contains(rollouts.get(id).status());
-            } catch (RolloutException gone) {
-                live = false;
-            }
-            if (!live) {
+            if (!rollouts.status(id).filter(LIVE::contains).isPresent()) {
                 ended += releases.end(id);
             }
         }

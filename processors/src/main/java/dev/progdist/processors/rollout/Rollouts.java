@@ -815,6 +815,11 @@ public final class Rollouts {
 
     // ---- views ---------------------------------------------------------------------------------
 
+    /** The rollout's status alone, one row read and no counts; empty for an unknown rollout. */
+    public Optional<String> status(String id) {
+        return Optional.ofNullable(engine.tx(c -> engine.read(c, id))).map(RolloutRow::status);
+    }
+
     /** @throws RolloutException not-found */
     public RolloutView get(String id) {
         return engine.tx(c -> {
