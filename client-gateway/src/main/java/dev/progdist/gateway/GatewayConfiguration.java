@@ -73,7 +73,7 @@ public class GatewayConfiguration implements CamelConfiguration {
             String listen = prop(pc, "progdist.gateway.bus.listen");
             GatewayExit onStop = exit;
             EmbeddedBroker bus = new EmbeddedBroker("progdist-device-bus",
-                    Home.ensurePrivateDirectory(home.gatewayDir().resolve("bus")), 1, listen,
+                    Home.ensurePrivateDirectory(home.gatewayDir().resolve("bus")), listen,
                     new DeviceBusSecurity(gatewaySecret, secrets), maxMessageBytes)
                     .onUnexpectedStop(reason -> {
                         LOG.error("The device bus stopped: {}. The gateway cannot reach its TRPs without it and "
@@ -84,7 +84,7 @@ public class GatewayConfiguration implements CamelConfiguration {
                     .start();
             context.addService(closing(bus::close));
             context.getRegistry().bind("deviceBusBroker", bus);
-            busUrl = "vm://1";
+            busUrl = bus.inVmUrl();
             // a TRP's bus secret exists once the gateway has addressed it (or the TRP has started)
             Set<String> provisioned = ConcurrentHashMap.newKeySet();
             knownDevice = device -> {

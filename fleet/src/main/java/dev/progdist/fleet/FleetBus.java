@@ -56,8 +56,6 @@ import org.slf4j.LoggerFactory;
 final class FleetBus implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FleetBus.class);
-    /** In-VM acceptor ids of fleet brokers: clear of the server's (0) and the gateway's (1) in one JVM. */
-    private static final AtomicInteger NEXT_IN_VM_ID = new AtomicInteger(100);
     private static final int LISTENER_SESSIONS = 4;
 
     private final EmbeddedBroker broker;
@@ -86,14 +84,13 @@ final class FleetBus implements AutoCloseable {
         this.senders = new ArrayBlockingQueue<>(maxSenders);
         this.requestTimeout = requestTimeout;
         this.stepTimeout = stepTimeout;
-        int inVm = NEXT_IN_VM_ID.getAndIncrement();
         char[] gatewaySecret = secrets.getOrCreate(BusUsers.GATEWAY_SECRET);
-        broker = new EmbeddedBroker("progdist-fleet-bus", Home.ensurePrivateDirectory(dataDir), inVm, null,
+        broker = new EmbeddedBroker("progdist-fleet-bus", Home.ensurePrivateDirectory(dataDir), null,
                 new DeviceBusSecurity(gatewaySecret, secrets), 0)
                 // two queues per device, each holding a message or two at a time: 32 KiB each otherwise
                 .initialQueueBuffer(64)
                 .start();
-        factory = BusConnections.factory("vm://" + inVm);
+        factory = BusConnections.factory(broker.inVmUrl());
         try {
             gateway = factory.createConnection(BusUsers.GATEWAY_USER, new String(gatewaySecret));
             for (int i = 0; i < LISTENER_SESSIONS; i++) {

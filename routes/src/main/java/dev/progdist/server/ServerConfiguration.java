@@ -112,10 +112,10 @@ public class ServerConfiguration implements CamelConfiguration {
         EmbeddedBroker broker = null;
         String brokerUrl = setting(pc, "progdist.broker.url");
         if (brokerUrl.isBlank()) {
-            broker = new EmbeddedBroker("progdist-server", Home.ensurePrivateDirectory(home.brokerDir()), 0, null)
+            broker = new EmbeddedBroker("progdist-server", Home.ensurePrivateDirectory(home.brokerDir()), null)
                     .start();
             context.addService(closing("broker", broker::close));
-            brokerUrl = "vm://0";
+            brokerUrl = broker.inVmUrl();
         }
         // an external broker with its own security: log in (the password is a setting of its own,
         // masked in Camel's start-up summary, never part of the logged URL)

@@ -69,7 +69,7 @@ class DeviceBusDeserializationTest {
     private static Connection asGateway() throws Exception {
         // the names an outside TRP relies on (docs/protocol.md), spelled out
         char[] pw = new SecretSource(fleet.home, Map.of()).getOrCreate("bus-gateway");
-        return new ActiveMQConnectionFactory("vm://1").createConnection("gateway", new String(pw));
+        return new ActiveMQConnectionFactory(fleet.deviceBusInVmUrl()).createConnection("gateway", new String(pw));
     }
 
     /** A TRP's own login over loopback TCP. */

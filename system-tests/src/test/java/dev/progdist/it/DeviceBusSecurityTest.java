@@ -135,7 +135,7 @@ class DeviceBusSecurityTest {
     void nobodyMayManageTheBrokerAndForceFailoverLeavesItRunning() throws Exception {
         for (boolean gatewayUser : new boolean[] {false, true}) {
             Connection c = gatewayUser
-                    ? new ActiveMQConnectionFactory("vm://1").createConnection("gateway", secretOf("bus-gateway"))
+                    ? new ActiveMQConnectionFactory(fleet.deviceBusInVmUrl()).createConnection("gateway", secretOf("bus-gateway"))
                     : asTrp("bs-1");
             try (c) {
                 Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);

@@ -63,7 +63,7 @@ class DeviceBusSizeLimitTest {
 
     private static Connection asGateway() throws Exception {
         char[] pw = new SecretSource(fleet.home, Map.of()).getOrCreate("bus-gateway");
-        return new ActiveMQConnectionFactory("vm://1").createConnection("gateway", new String(pw));
+        return new ActiveMQConnectionFactory(fleet.deviceBusInVmUrl()).createConnection("gateway", new String(pw));
     }
 
     private static Connection asTrp(String device, boolean oneFrame) throws Exception {

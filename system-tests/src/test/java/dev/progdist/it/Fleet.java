@@ -64,21 +64,31 @@ public final class Fleet implements AutoCloseable {
                 "progdist.auth.argon2.iterations", "1",
                 "progdist.channel.idle-timeout", "PT2S"));
         settings.putAll(serverSettings);
-        server = ServerMain.create(settings);
-        server.start();
-        addUser(user, secret, Role.USER);
-        Map<String, String> gatewaySettings = new java.util.HashMap<>(Map.of("progdist.home", dir.toString(),
-                "progdist.gateway.server", "https://localhost:" + port,
-                "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort));
-        serverSettings.forEach((k, v) -> {
-            if (k.startsWith("progdist.gateway.")) {
-                gatewaySettings.put(k, v);
+        Main startedServer = null;
+        Main startedGateway = null;
+        try {
+            startedServer = ServerMain.create(settings);
+            startedServer.start();
+            server = startedServer;
+            addUser(user, secret, Role.USER);
+            Map<String, String> gatewaySettings = new java.util.HashMap<>(Map.of("progdist.home", dir.toString(),
+                    "progdist.gateway.server", "https://localhost:" + port,
+                    "progdist.gateway.bus.listen", "tcp://127.0.0.1:" + busPort));
+            serverSettings.forEach((k, v) -> {
+                if (k.startsWith("progdist.gateway.")) {
+                    gatewaySettings.put(k, v);
+                }
+            });
+            startedGateway = GatewayMain.create(gatewaySettings, new Credentials(user, secret), gatewayExits::add);
+            startedGateway.start();
+            gateway = startedGateway;
+            for (String device : devices.keySet()) {
+                startTrp(device);
             }
-        });
-        gateway = GatewayMain.create(gatewaySettings, new Credentials(user, secret), gatewayExits::add);
-        gateway.start();
-        for (String device : devices.keySet()) {
-            startTrp(device);
+        } catch (Exception | Error e) {
+            // a half-started fleet would keep its brokers' in-VM IDs and ports from every later test
+            stopAll(e, startedServer, startedGateway);
+            throw e;
         }
     }
 
@@ -172,13 +182,35 @@ public final class Fleet implements AutoCloseable {
                 client, gatewayBean("deviceBus", DeviceBus.class));
     }
 
+    /** The in-VM URL of the gateway's device bus (where the gateway's own client connects). */
+    public String deviceBusInVmUrl() {
+        return gatewayBean("deviceBusBroker", dev.progdist.protocol.bus.EmbeddedBroker.class).inVmUrl();
+    }
+
     @Override
     public void close() throws Exception {
-        for (Main trp : trps.values()) {
-            trp.stop();
+        Exception failed = new Exception("stopping the fleet");
+        stopAll(failed, server, gateway);
+        if (failed.getSuppressed().length > 0) {
+            throw failed;
         }
-        gateway.stop();
-        server.stop();
+    }
+
+    /** Stops the TRPs, then the gateway, then the server, each even when one before it fails. */
+    private void stopAll(Throwable failures, Main server, Main gateway) {
+        java.util.List<Main> parts = new java.util.ArrayList<>(trps.values());
+        parts.add(gateway);
+        parts.add(server);
+        for (Main part : parts) {
+            if (part == null) {
+                continue;
+            }
+            try {
+                part.stop();
+            } catch (Exception | Error e) {
+                failures.addSuppressed(e);
+            }
+        }
     }
 
     static int freePort() throws Exception {

@@ -78,15 +78,7 @@ class FleetCheckInIntegrationTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (fleet != null) {
-            fleet.close();
-        }
-        if (front != null) {
-            front.stop(0);
-        }
-        if (system != null) {
-            system.close();
-        }
+        Closing.all(fleet, front == null ? null : () -> front.stop(0), system);
     }
 
     @Test

@@ -65,12 +65,7 @@ class FleetSimulatorIntegrationTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (fleet != null) {
-            fleet.close();
-        }
-        if (system != null) {
-            system.close();
-        }
+        Closing.all(fleet, system);
     }
 
     private static ChannelRelay.Outcome fetch(String device) {

@@ -85,7 +85,7 @@ class RolloutTwoInstancesTest {
 
         char[] brokerSecret = randomSecret();
         int brokerPort = Fleet.freePort();
-        broker = new EmbeddedBroker("it-shared-broker", dir.resolve("broker"), 900, "tcp://127.0.0.1:" + brokerPort,
+        broker = new EmbeddedBroker("it-shared-broker", dir.resolve("broker"), "tcp://127.0.0.1:" + brokerPort,
                 new ServerOnly(brokerSecret), 1024 * 1024).start();
 
         Map<String, String> settings = CrashRollouts.serverSettings();

@@ -29,13 +29,20 @@ import org.slf4j.LoggerFactory;
  * {@link DeviceBusSecurity}); only an in-VM-only broker may run without one. Artemis' built-in
  * cluster user, which bypasses every permission check, gets a random password per start.
  * {@link #onUnexpectedStop} tells the owner when the broker stops while nobody closed it.
+ *
+ * <p>Each broker takes an in-VM acceptor ID of its own ({@link #inVmUrl()}): several brokers in
+ * one JVM (a fleet simulator, a test of the whole system) never compete for one, and a broker
+ * left running holds only its own.
  */
 public final class EmbeddedBroker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBroker.class);
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_IN_VM_ID =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     private final EmbeddedActiveMQ broker = new EmbeddedActiveMQ();
     private final String name;
+    private final int inVmId = NEXT_IN_VM_ID.getAndIncrement();
     private volatile boolean closing;
     private volatile Consumer<String> unexpectedStop;
     private BusMessageSizeLimit incoming;
@@ -49,11 +56,10 @@ public final class EmbeddedBroker implements AutoCloseable {
     /**
      * @param name       broker name, for logs
      * @param dataDir    journal, bindings, paging and large-message directories go below it
-     * @param inVmId     the in-VM acceptor id ({@code vm://<id>}); distinct per broker in one JVM
      * @param tcpAcceptor a {@code tcp://host:port} URL to also accept TCP clients, or {@code null}
      */
-    public EmbeddedBroker(String name, Path dataDir, int inVmId, String tcpAcceptor) {
-        this(name, dataDir, inVmId, tcpAcceptor, null, 0);
+    public EmbeddedBroker(String name, Path dataDir, String tcpAcceptor) {
+        this(name, dataDir, tcpAcceptor, null, 0);
     }
 
     /**
@@ -65,7 +71,7 @@ public final class EmbeddedBroker implements AutoCloseable {
      *                        bytes and fails a sender beyond that instead of paging to disk.
      *                        Ignored (0) without a TCP acceptor: the server's durable work pages.
      */
-    public EmbeddedBroker(String name, Path dataDir, int inVmId, String tcpAcceptor,
+    public EmbeddedBroker(String name, Path dataDir, String tcpAcceptor,
             ActiveMQSecurityManager5 security, long maxMessageBytes) {
         this.name = name;
         boolean tcp = tcpAcceptor != null && !tcpAcceptor.isBlank();
@@ -201,6 +207,11 @@ public final class EmbeddedBroker implements AutoCloseable {
         if (!closing && listener != null) {
             listener.accept("broker '" + name + "' " + how + " while in use");
         }
+    }
+
+    /** The URL of this broker's in-VM acceptor, for clients in the same JVM. */
+    public String inVmUrl() {
+        return "vm://" + inVmId;
     }
 
     /** The running Artemis server, for tests and health checks. */
