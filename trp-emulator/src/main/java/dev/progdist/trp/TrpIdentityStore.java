@@ -84,7 +84,18 @@ public final class TrpIdentityStore implements DeviceKey {
     private final String deviceId;
     private final char[] password;
     /** Replaced only after a successful save, so memory never runs ahead of the disk. */
-    private KeyStore store;
+    private volatile KeyStore store;
+    /**
+     * The identity key unsealed once and kept in this object, as a chip keeps its key in its own
+     * memory: unsealing runs the store's PBKDF2 (tens of milliseconds), and a delivery uses the
+     * key three times (TLS handshake, envelope key, receipt). Cleared when {@link #install}
+     * replaces the store.
+     */
+    private volatile Unsealed unsealed;
+
+    /** The identity key with its chain, and the TLS key managers over it. */
+    private record Unsealed(PrivateKey key, DeviceKey operations, KeyManagerFactory keyManagers) {
+    }
 
     private TrpIdentityStore(Path file, String deviceId, char[] password, KeyStore store) {
         this.file = file;
@@ -235,6 +246,7 @@ public final class TrpIdentityStore implements DeviceKey {
         }
         KeyStores.save(updated, file, password);
         store = updated;
+        unsealed = null;
     }
 
     // ---- identity --------------------------------------------------------------------------------
@@ -295,7 +307,7 @@ public final class TrpIdentityStore implements DeviceKey {
     public byte[] sign(byte[] data) {
         requireProvisioned();
         try {
-            return Signatures.sign(privateKey(), data);
+            return Signatures.sign(unsealed().key(), data);
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new PkiException("device " + deviceId + " cannot sign", e);
         }
@@ -303,17 +315,17 @@ public final class TrpIdentityStore implements DeviceKey {
 
     @Override
     public byte[] agree(ECPublicKey peer) throws GeneralSecurityException {
-        return unsealed().agree(peer);
+        return unsealed().operations().agree(peer);
     }
 
     @Override
     public byte[] decryptRaw(byte[] ciphertext) throws GeneralSecurityException {
-        return unsealed().decryptRaw(ciphertext);
+        return unsealed().operations().decryptRaw(ciphertext);
     }
 
     @Override
     public byte[] decryptOaepSha256(byte[] ciphertext) throws GeneralSecurityException {
-        return unsealed().decryptOaepSha256(ciphertext);
+        return unsealed().operations().decryptOaepSha256(ciphertext);
     }
 
     /**
@@ -337,16 +349,7 @@ public final class TrpIdentityStore implements DeviceKey {
      * {@code getPrivateKey} on them. Fails while pending.
      */
     public KeyManagerFactory keyManagers() {
-        requireProvisioned();
-        try {
-            // SunX509 unwraps the PKCS#12 key once here; the PKIX factory would run PBKDF2 on every
-            // handshake (measured: half of a second-path handshake)
-            KeyManagerFactory factory = KeyManagerFactory.getInstance("SunX509");
-            factory.init(store, password);
-            return factory;
-        } catch (GeneralSecurityException e) {
-            throw new PkiException("cannot create key managers for device " + deviceId, e);
-        }
+        return unsealed().keyManagers();
     }
 
     /** Trust managers that accept only certificates chaining to {@link #trustedDistributionCa()}. */
@@ -368,10 +371,28 @@ public final class TrpIdentityStore implements DeviceKey {
         }
     }
 
-    /** The key unsealed for one operation, inside this class only; fails while pending. */
-    private DeviceKey unsealed() {
+    /** The key's operations, unsealed on first use and kept (see {@link #unsealed}); fails while pending. */
+    private Unsealed unsealed() {
+        Unsealed u = unsealed;
+        if (u != null) {
+            return u;
+        }
         requireProvisioned();
-        return DeviceKey.inMemory(privateKey(), chain());
+        KeyStore current = store;
+        try {
+            // SunX509 unwraps the PKCS#12 key once at init; the PKIX factory would run PBKDF2 on
+            // every handshake (measured: half of a second-path handshake)
+            KeyManagerFactory factory = KeyManagerFactory.getInstance("SunX509");
+            factory.init(current, password);
+            PrivateKey key = privateKey();
+            u = new Unsealed(key, DeviceKey.inMemory(key, chain()), factory);
+        } catch (GeneralSecurityException e) {
+            throw new PkiException("cannot create key managers for device " + deviceId, e);
+        }
+        if (store == current) {
+            unsealed = u;
+        }
+        return u;
     }
 
     private PrivateKey privateKey() {
