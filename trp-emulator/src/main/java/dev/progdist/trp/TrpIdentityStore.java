@@ -199,7 +199,12 @@ public final class TrpIdentityStore implements DeviceKey {
         }
         KeyStore store = KeyStores.load(file, password);
         TrpIdentityStore trp = new TrpIdentityStore(file, deviceId, password, store);
-        trp.privateKey(); // fail now, not at first use, if the key entry is missing
+        // fail now, not at first use, if the key entry is missing; a provisioned TRP unseals it here, once
+        if (trp.isProvisioned()) {
+            trp.unsealed();
+        } else {
+            trp.privateKey();
+        }
         return trp;
     }
 
