@@ -246,9 +246,9 @@ public final class RolloutBench {
         }
         CryptoBound.KeyUnwrap unwrap = new CryptoBound(home, FleetDevices.ids(o.prefix(), 1).get(0), BenchSystem.USER,
                 null, null, null).keyUnwrap(20);
-        out.line("not in it: the emulator's PKCS#12 unseal per key use", BenchOutput.ms(unwrap.trp().meanMillis())
-                + " wall mean (PBKDF2; each fleet TRP runs it on every use of its key, 3 per delivery: TLS key"
-                + " managers, envelope ECDH, receipt signature, plus the store's load once)");
+        out.line("not in it: the emulator's PKCS#12 unseal", BenchOutput.ms(unwrap.trp().meanMillis())
+                + " wall mean (PBKDF2; each fleet TRP runs it when it starts, with the store's load, and keeps"
+                + " the key, as a chip does)");
         out.line("crypto CPU per device", BenchOutput.ms(cryptoMs) + " (wall time of the same loop: "
                 + BenchOutput.ms(c.wall().meanMillis()) + " mean, the difference is other processes' turns)");
         out.line("crypto-only devices/s on one core", rate(1000.0 / cryptoMs) + " (1000 / crypto CPU ms per device)");
