@@ -33,21 +33,19 @@ final class FleetTrp implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FleetTrp.class);
 
-    private final Home home;
     private final String deviceId;
-    private final TrpFaults faults;
     private final BusMessageConverter converter;
     private final Connection connection;
     private final Session session;
     private final MessageProducer replies;
-    private TrpRequestHandler handler;
+    private final TrpRequestHandler handler;
 
     FleetTrp(Home home, String deviceId, TrpFaults faults, FleetBus bus) throws JMSException {
-        this.home = home;
         this.deviceId = DeviceId.require(deviceId);
-        this.faults = faults;
         this.converter = bus.converter();
-        handler();
+        TrpIdentityStore identity = TrpIdentityStore.open(home, deviceId);
+        InstalledPrograms installed = new InstalledPrograms(home, deviceId);
+        this.handler = new TrpRequestHandler(identity, installed, new TrpChannel(identity, installed, faults));
         this.connection = bus.connectTrp(deviceId);
         try {
             session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
@@ -65,17 +63,8 @@ final class FleetTrp implements AutoCloseable {
     }
 
     /** True once a vanish fault has made this TRP silent. */
-    synchronized boolean silent() {
-        return handler != null && handler.silent();
-    }
-
-    private synchronized TrpRequestHandler handler() {
-        if (handler == null) {
-            TrpIdentityStore identity = TrpIdentityStore.open(home, deviceId);
-            InstalledPrograms installed = new InstalledPrograms(home, deviceId);
-            handler = new TrpRequestHandler(identity, installed, new TrpChannel(identity, installed, faults));
-        }
-        return handler;
+    boolean silent() {
+        return handler.silent();
     }
 
     /** On the session's thread (one request at a time per TRP), as the TRP route's single consumer. */
@@ -88,7 +77,7 @@ final class FleetTrp implements AutoCloseable {
             return;
         }
         try {
-            Optional<TrpRequestHandler.Reply> reply = handler().handle(
+            Optional<TrpRequestHandler.Reply> reply = handler.handle(
                     request.getStringProperty(DeviceBusMessage.KIND_HEADER), name -> property(request, name), body);
             if (reply.isEmpty() || request.getJMSReplyTo() == null) {
                 return;

@@ -87,7 +87,11 @@ public final class Fleet implements AutoCloseable {
             }
         } catch (Exception | Error e) {
             // a half-started fleet would keep its brokers' in-VM IDs and ports from every later test
-            stopAll(e, startedServer, startedGateway);
+            try {
+                stopAll(startedServer, startedGateway);
+            } catch (Exception stopping) {
+                e.addSuppressed(stopping);
+            }
             throw e;
         }
     }
@@ -189,28 +193,18 @@ public final class Fleet implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        Exception failed = new Exception("stopping the fleet");
-        stopAll(failed, server, gateway);
-        if (failed.getSuppressed().length > 0) {
-            throw failed;
-        }
+        stopAll(server, gateway);
     }
 
-    /** Stops the TRPs, then the gateway, then the server, each even when one before it fails. */
-    private void stopAll(Throwable failures, Main server, Main gateway) {
-        java.util.List<Main> parts = new java.util.ArrayList<>(trps.values());
-        parts.add(gateway);
-        parts.add(server);
-        for (Main part : parts) {
-            if (part == null) {
-                continue;
-            }
-            try {
-                part.stop();
-            } catch (Exception | Error e) {
-                failures.addSuppressed(e);
-            }
+    /** Stops the TRPs, then the gateway, then the server ({@link Closing#all}: each even when one before it fails). */
+    private void stopAll(Main server, Main gateway) throws Exception {
+        java.util.List<AutoCloseable> parts = new java.util.ArrayList<>();
+        for (Main trp : trps.values()) {
+            parts.add(trp::stop);
         }
+        parts.add(gateway == null ? null : gateway::stop);
+        parts.add(server == null ? null : server::stop);
+        Closing.all(parts.toArray(AutoCloseable[]::new));
     }
 
     static int freePort() throws Exception {

@@ -93,8 +93,8 @@ public final class TrpIdentityStore implements DeviceKey {
      */
     private volatile Unsealed unsealed;
 
-    /** The identity key with its chain, and the TLS key managers over it. */
-    private record Unsealed(PrivateKey key, DeviceKey operations, KeyManagerFactory keyManagers) {
+    /** The identity key's operations with its chain, and the TLS key managers over it. */
+    private record Unsealed(DeviceKey operations, KeyManagerFactory keyManagers) {
     }
 
     private TrpIdentityStore(Path file, String deviceId, char[] password, KeyStore store) {
@@ -203,7 +203,7 @@ public final class TrpIdentityStore implements DeviceKey {
         if (trp.isProvisioned()) {
             trp.unsealed();
         } else {
-            trp.privateKey();
+            trp.privateKey(store);
         }
         return trp;
     }
@@ -244,7 +244,7 @@ public final class TrpIdentityStore implements DeviceKey {
         }
         KeyStore updated = KeyStores.create();
         try {
-            updated.setKeyEntry(IDENTITY_ALIAS, privateKey(), password, new Certificate[] {deviceCert, manufacturerCa});
+            updated.setKeyEntry(IDENTITY_ALIAS, privateKey(store), password, new Certificate[] {deviceCert, manufacturerCa});
             updated.setCertificateEntry(DISTRIBUTION_CA_ALIAS, distributionCa);
         } catch (GeneralSecurityException e) {
             throw new PkiException("cannot update the store of device " + deviceId, e);
@@ -312,8 +312,8 @@ public final class TrpIdentityStore implements DeviceKey {
     public byte[] sign(byte[] data) {
         requireProvisioned();
         try {
-            return Signatures.sign(unsealed().key(), data);
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            return unsealed().operations().sign(data);
+        } catch (GeneralSecurityException e) {
             throw new PkiException("device " + deviceId + " cannot sign", e);
         }
     }
@@ -389,8 +389,7 @@ public final class TrpIdentityStore implements DeviceKey {
             // every handshake (measured: half of a second-path handshake)
             KeyManagerFactory factory = KeyManagerFactory.getInstance("SunX509");
             factory.init(current, password);
-            PrivateKey key = privateKey();
-            u = new Unsealed(key, DeviceKey.inMemory(key, chain()), factory);
+            u = new Unsealed(DeviceKey.inMemory(privateKey(current), chain()), factory);
         } catch (GeneralSecurityException e) {
             throw new PkiException("cannot create key managers for device " + deviceId, e);
         }
@@ -400,7 +399,7 @@ public final class TrpIdentityStore implements DeviceKey {
         return u;
     }
 
-    private PrivateKey privateKey() {
+    private PrivateKey privateKey(KeyStore store) {
         try {
             Key key = store.getKey(IDENTITY_ALIAS, password);
             if (!(key instanceof PrivateKey)) {
