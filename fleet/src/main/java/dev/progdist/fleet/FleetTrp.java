@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * own {@link TrpRequestHandler} (the same {@link TrpChannel}, {@code TrpDelivery} and
  * {@link InstalledPrograms} as {@code ./progdist trp run}). The identity store is opened and its
  * key unsealed when the TRP starts, as {@code trp run} does: opening runs the PKCS#12 store's
- * PBKDF2 several times (about 10 ms), a cost of the emulator's software store that a real TRP
- * does not have, and that would otherwise land on the TRP's first delivery. About 10 KiB of heap
- * per TRP.
+ * PBKDF2 several times (one unseal: 3.6 ms in {@code bench rollout}), a cost of the emulator's
+ * software store that a real TRP does not have, and that would otherwise land on the TRP's first
+ * delivery.
  */
 final class FleetTrp implements AutoCloseable {
 
