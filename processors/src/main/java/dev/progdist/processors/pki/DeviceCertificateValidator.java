@@ -48,6 +48,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
@@ -80,7 +81,14 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *
  * <p>The CRL file is looked at with one {@code stat} per call and parsed (and its signature
  * verified) again only when its file key, modification time or size changes, so a new CRL is
- * in effect for the next handshake without a restart. Thread-safe.
+ * in effect for the next handshake without a restart.
+ *
+ * <p>The two signature checks (step 2 and PKIX in step 8) are the expensive part: two ECDSA or RSA
+ * verifications, and one device is judged several times per delivery (rollout creation, group
+ * start, handshake). Their outcome depends only on the certificate's bytes, the anchor and the CRL,
+ * so each loaded CRL remembers the fingerprints (SHA-256 of the DER) that passed steps 2 and 8 under
+ * it, at most {@link #PASSED_CACHE_SIZE}; every other step runs on every call, with the time of
+ * that call. A new CRL starts with nothing remembered; a refusal is never remembered. Thread-safe.
  */
 public final class DeviceCertificateValidator implements CertificateValidation {
 
@@ -90,6 +98,8 @@ public final class DeviceCertificateValidator implements CertificateValidation {
     public static final int MAX_CRL_BYTES = 8 * 1024 * 1024;
     /** A CRL's thisUpdate may be this far ahead of our clock (clocks of CA host and server differ). */
     public static final Duration CRL_CLOCK_SKEW = Duration.ofMinutes(5);
+    /** Fingerprints remembered per CRL as having passed the signature and PKIX checks (emptied when full). */
+    public static final int PASSED_CACHE_SIZE = 50_000;
 
     private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
     private static final int DIGITAL_SIGNATURE = 0;
@@ -166,7 +176,7 @@ public final class DeviceCertificateValidator implements CertificateValidation {
 
     private ValidatedDevice validate(X509Certificate leaf, String fingerprint, Instant now)
             throws DeviceCertificateException {
-        requireIssuedByManufacturer(leaf, fingerprint);
+        requireIssuedByManufacturer(leaf, fingerprint, snapshot);
         requireWithinValidity(leaf, fingerprint, now);
         requireClientKeyUsage(leaf, fingerprint);
         String deviceId;
@@ -180,7 +190,10 @@ public final class DeviceCertificateValidator implements CertificateValidation {
         }
         CrlSnapshot crl = currentCrl(fingerprint, now);
         requireNotListed(leaf, deviceId, fingerprint, crl.crl());
-        validatePath(leaf, deviceId, fingerprint, crl, now);
+        if (!crl.passed(fingerprint)) {
+            validatePath(leaf, deviceId, fingerprint, crl, now);
+            crl.remember(fingerprint);
+        }
         return new ValidatedDevice(deviceId, fingerprint, leaf, keyType);
     }
 
@@ -202,11 +215,15 @@ public final class DeviceCertificateValidator implements CertificateValidation {
         return chain.get(0);
     }
 
-    private void requireIssuedByManufacturer(X509Certificate leaf, String fingerprint)
+    /** {@code crl}: the CRL in effect (may be {@code null}); the signature is not checked again for a fingerprint it remembers. */
+    private void requireIssuedByManufacturer(X509Certificate leaf, String fingerprint, CrlSnapshot crl)
             throws DeviceCertificateException {
         if (!leaf.getIssuerX500Principal().equals(manufacturerCa.getSubjectX500Principal())) {
             throw new DeviceCertificateException(Reason.CERT_UNTRUSTED,
                     "the device certificate was not issued by the manufacturer CA", fingerprint, null);
+        }
+        if (crl != null && crl.passed(fingerprint)) {
+            return;
         }
         try {
             leaf.verify(caKey);
@@ -264,13 +281,32 @@ public final class DeviceCertificateValidator implements CertificateValidation {
 
     // ---- the CRL ---------------------------------------------------------------------------------
 
-    /** The parsed, signature-checked CRL, or why there is none; keyed by what {@code stat} says of the file. */
+    /**
+     * The parsed, signature-checked CRL, or why there is none; keyed by what {@code stat} says of the
+     * file. {@code passed}: fingerprints whose signature and PKIX path validated under this CRL.
+     */
     private record CrlSnapshot(Object fileKey, FileTime modified, long size, X509CRL crl, CertStore store,
-            String problem, Throwable cause) {
+            String problem, Throwable cause, Set<String> passed) {
+
+        CrlSnapshot(Object fileKey, FileTime modified, long size, X509CRL crl, CertStore store, String problem,
+                Throwable cause) {
+            this(fileKey, modified, size, crl, store, problem, cause, ConcurrentHashMap.newKeySet());
+        }
 
         boolean describes(BasicFileAttributes attributes) {
             return Objects.equals(fileKey, attributes.fileKey()) && modified.equals(attributes.lastModifiedTime())
                     && size == attributes.size();
+        }
+
+        boolean passed(String fingerprint) {
+            return problem == null && passed.contains(fingerprint);
+        }
+
+        void remember(String fingerprint) {
+            if (passed.size() >= PASSED_CACHE_SIZE) {
+                passed.clear();
+            }
+            passed.add(fingerprint);
         }
     }
 

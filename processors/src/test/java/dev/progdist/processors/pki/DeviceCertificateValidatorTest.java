@@ -138,6 +138,21 @@ class DeviceCertificateValidatorTest {
     }
 
     @Test
+    void aCertificateThatPassedIsRememberedByItsBytesNotByItsNames() throws Exception {
+        X509Certificate genuine = device("trp-0001");
+        assertThat(validator.validate(List.of(genuine)).deviceId()).isEqualTo("trp-0001");
+        assertThat(validator.validate(List.of(genuine)).deviceId()).isEqualTo("trp-0001");
+
+        // same device ID, same issuer name, same validator after a pass: the signature is still checked
+        DevelopmentPki other = DevelopmentPki.init(Home.at(dir.resolve("other")), DevelopmentPki.DEFAULT_SERVER_NAMES,
+                false);
+        X509Certificate foreign = other.certifyDevice("trp-0001", csr(ec()));
+        assertRefused(List.of(foreign), Reason.CERT_UNTRUSTED);
+        assertRefused(List.of(foreign), Reason.CERT_UNTRUSTED);
+        assertThat(validator.validate(List.of(genuine)).deviceId()).isEqualTo("trp-0001");
+    }
+
+    @Test
     void selfSignedDeviceCertificateIsUntrusted() {
         KeyPair keys = ec();
         X500Name subject = CertificateProfile.deviceSubject("trp-0001");
