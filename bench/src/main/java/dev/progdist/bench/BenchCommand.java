@@ -370,10 +370,11 @@ public final class BenchCommand implements ExtraCommand {
                 description = "cumulative group percentages, e.g. 5,25,100 (default: one group of every device)")
         List<Integer> groups = new ArrayList<>();
 
-        @Option(names = "--warmup", paramLabel = "W", defaultValue = "20",
-                description = "devices of a warm-up rollout (version 0.1) before the measured one, not counted;"
-                        + " 0: none (default: ${DEFAULT-VALUE})")
-        int warmup;
+        @Option(names = "--warmup", paramLabel = "W",
+                description = "devices of a warm-up rollout (version 0.1) before the measured one, not counted,"
+                        + " so that the JIT has compiled the hot paths of both processes; 0: none (default: every"
+                        + " device, at most " + RolloutBench.DEFAULT_MAX_WARMUP + ")")
+        Integer warmup;
 
         @Option(names = "--prefix", defaultValue = "fleet", description = "device IDs <prefix>-0001 … (default: ${DEFAULT-VALUE})")
         String prefix;
@@ -436,7 +437,8 @@ public final class BenchCommand implements ExtraCommand {
             if (devices < 1 || devices > 99_999) {
                 throw new IllegalArgumentException("--devices must be 1 to 99999");
             }
-            if (warmup < 0 || workers < 1 || logins < 1 || cryptoIterations < 1 || schedulerPeriod < 10) {
+            int warmupDevices = warmup != null ? warmup : Math.min(devices, RolloutBench.DEFAULT_MAX_WARMUP);
+            if (warmupDevices < 0 || workers < 1 || logins < 1 || cryptoIterations < 1 || schedulerPeriod < 10) {
                 throw new IllegalArgumentException("--warmup must be at least 0, --workers, --logins and"
                         + " --crypto-iterations at least 1, --scheduler-period at least 10");
             }
@@ -455,7 +457,7 @@ public final class BenchCommand implements ExtraCommand {
             cost.hasher(); // refuses an impossible cost before anything starts
             dev.progdist.fleet.FleetDevices.ids(prefix, devices); // refuses a bad prefix
             Home benchHome = keepHome ? keep() : run.prepare("bench-rollout");
-            return new RolloutBench.Options(benchHome, keepHome, prefix, devices, bytes, envelopeMode, g, warmup, cost,
+            return new RolloutBench.Options(benchHome, keepHome, prefix, devices, bytes, envelopeMode, g, warmupDevices, cost,
                     checkInPeriod, workers, logins, serverHeap != null ? serverHeap : defaultServerHeapMiB(devices, bytes),
                     fleetHeap != null ? fleetHeap : defaultFleetHeapMiB(devices, workers, bytes), schedulerPeriod, loginTimeout, rolloutTimeout,
                     cryptoIterations);

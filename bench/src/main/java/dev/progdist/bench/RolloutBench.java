@@ -35,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,6 +59,8 @@ public final class RolloutBench {
     }
 
     static final String OPERATOR = "ops";
+    /** The default warm-up rollout reaches every device, up to this many. */
+    static final int DEFAULT_MAX_WARMUP = 1000;
     static final String FLEET_USER = "fleet";
     static final Set<String> ENDED = Set.of("finished", "stopped", "failed", "paused");
     /** {@code HH:MM:SS 1000 devices: 998 logged in, …} as {@code fleet run} prints it. */
@@ -210,12 +213,18 @@ public final class RolloutBench {
         out.line("installed", installed + " of " + o.devices());
         out.line("wall time (creation → finished)", BenchOutput.seconds(measured.nanos()) + " (to the last device's"
                 + " finishedAt; CPU is read at the poll that saw the end, at most 1 s later)");
+        out.line("creation → first delivery started", (measured.firstStartNanos() < 0 ? "none started"
+                : BenchOutput.seconds(measured.firstStartNanos())) + " (of which the create request " + BenchOutput.ms(measured.createNanos() / 1e6)
+                + ": targets selected, certificates checked, groups made)");
         out.line("devices/s", rate(rate));
         out.line("server CPU per device", BenchOutput.ms(serverCpu) + " (" + measured.serverCpu().toMillis()
                 + " ms of CPU over the rollout, /proc utime+stime)");
         out.line("fleet CPU per device", BenchOutput.ms(fleetCpu) + " (" + measured.fleetCpu().toMillis()
                 + " ms; gateways and TRPs: second path, opening, install, receipt)");
         out.line("server + fleet CPU per device", BenchOutput.ms(serverCpu + fleetCpu));
+        out.line("of it, the JIT compilers", share(measured.serverJit(), measured.serverCpu()) + " of the server's, "
+                + share(measured.fleetJit(), measured.fleetCpu()) + " of the fleet's (C1/C2 threads; high means the"
+                + " warm-up was too short)");
         out.line("CPU busy over the rollout", String.format(Locale.ROOT, "%.2f of %d cores (server + fleet)",
                 (measured.serverCpu().toNanos() + measured.fleetCpu().toNanos()) / (double) measured.nanos(), cores));
         out.line("per device, startedAt → finishedAt, p50 / p99", BenchOutput.ms(delivery.percentileMillis(50))
@@ -227,7 +236,7 @@ public final class RolloutBench {
 
         out.section("crypto-only: one delivery's crypto, both ends, one thread, in this JVM (server and fleet stopped)");
         RolloutCrypto.Result c = new RolloutCrypto(home, FleetDevices.ids(o.prefix(), 1).get(0), o.mode(), program,
-                home.root().resolve("crypto")).run(Math.min(20, o.cryptoIterations()), o.cryptoIterations());
+                home.root().resolve("crypto")).run(o.cryptoIterations(), o.cryptoIterations());
         BenchFiles.deleteQuietly(program);
         double cryptoMs = c.perDeviceMillis(o.devices());
         out.line("iterations", c.total().count() + " (TRP " + FleetDevices.ids(o.prefix(), 1).get(0)
@@ -289,7 +298,12 @@ public final class RolloutBench {
     }
 
     /** What one followed rollout gave: its end, wall time, both processes' CPU over it, its devices. */
-    record RolloutRun(String id, String status, String detail, long nanos, Duration serverCpu, Duration fleetCpu,
+    /**
+     * @param createNanos      how long the create request took (targets selected and checked, groups made)
+     * @param firstStartNanos  creation to the first device's startedAt, or -1 if none started
+     */
+    record RolloutRun(String id, String status, String detail, long nanos, long createNanos, long firstStartNanos,
+            Duration serverCpu, Duration fleetCpu, Optional<Duration> serverJit, Optional<Duration> fleetJit,
             List<RolloutFigures.DeviceRow> rows) {
     }
 
@@ -308,9 +322,12 @@ public final class RolloutBench {
         body.put("start", true);
         Duration serverCpu0 = cpu(server);
         Duration fleetCpu0 = cpu(fleet);
+        Optional<Duration> serverJit0 = CompilerCpu.of(server.pid());
+        Optional<Duration> fleetJit0 = CompilerCpu.of(fleet.pid());
         Instant created = Instant.now();
         long t0 = System.nanoTime();
         JsonNode r = client.postJson(ops, "/api/v1/rollouts", body);
+        long createNanos = System.nanoTime() - t0;
         String id = r.path("id").asText();
         ProgressLine progress = ProgressLine.onStdout("  " + label + " rollout " + id, size);
         long deadline = t0 + o.rolloutTimeout().toNanos();
@@ -326,6 +343,8 @@ public final class RolloutBench {
         long polled = System.nanoTime() - t0;
         Duration serverCpu = cpu(server).minus(serverCpu0);
         Duration fleetCpu = cpu(fleet).minus(fleetCpu0);
+        Optional<Duration> serverJit = CompilerCpu.of(server.pid()).flatMap(j -> serverJit0.map(j::minus));
+        Optional<Duration> fleetJit = CompilerCpu.of(fleet.pid()).flatMap(j -> fleetJit0.map(j::minus));
         String status = r.path("status").asText();
         if (!ENDED.contains(status)) {
             status = "not ended within " + o.rolloutTimeout() + " (" + status + ")";
@@ -336,7 +355,10 @@ public final class RolloutBench {
         // creation (this JVM's clock) to the last device's finishedAt (the server's: the same machine)
         long nanos = RolloutFigures.lastFinished(rows).map(last -> Duration.between(created, last).toNanos())
                 .filter(n -> n > 0 && n <= polled).orElse(polled);
-        return new RolloutRun(id, status, detail, nanos, serverCpu, fleetCpu, rows);
+        long firstStartNanos = RolloutFigures.firstStarted(rows).map(first -> Duration.between(created, first).toNanos())
+                .orElse(-1L);
+        return new RolloutRun(id, status, detail, nanos, createNanos, firstStartNanos, serverCpu, fleetCpu, serverJit,
+                fleetJit, rows);
     }
 
     private static List<RolloutFigures.DeviceRow> devicePages(FirstPathClient client, SessionResponse ops, String id) {
@@ -367,6 +389,11 @@ public final class RolloutBench {
             }
         });
         return b.length() == 0 ? "no devices" : b.toString();
+    }
+
+    private static String share(Optional<Duration> part, Duration whole) {
+        return part.filter(p -> !whole.isZero())
+                .map(p -> String.format(Locale.ROOT, "%.1f %%", 100.0 * p.toNanos() / whole.toNanos())).orElse("n/a");
     }
 
     private static Duration cpu(Process p) {

@@ -67,6 +67,11 @@ public final class RolloutFigures {
         return s;
     }
 
+    /** The earliest startedAt of all devices, if any started: when the first delivery began. */
+    public static java.util.Optional<Instant> firstStarted(List<DeviceRow> rows) {
+        return rows.stream().map(DeviceRow::startedAt).filter(java.util.Objects::nonNull).min(Instant::compareTo);
+    }
+
     /** The latest finishedAt of all devices, if any finished. */
     public static java.util.Optional<Instant> lastFinished(List<DeviceRow> rows) {
         return rows.stream().map(DeviceRow::finishedAt).filter(java.util.Objects::nonNull).max(Instant::compareTo);

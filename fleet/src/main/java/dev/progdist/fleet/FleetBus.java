@@ -68,6 +68,8 @@ final class FleetBus implements AutoCloseable {
     private final int maxSenders;
     private final Map<String, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
     private final Map<String, Queue> replyQueues = new ConcurrentHashMap<>();
+    /** Each device's request queue, looked up once: a lookup per send asks the broker, which scans every address. */
+    private final Map<String, Queue> requestQueues = new ConcurrentHashMap<>();
     private final Duration requestTimeout;
     private final Duration stepTimeout;
     private final SecretSource secrets;
@@ -116,6 +118,7 @@ final class FleetBus implements AutoCloseable {
                 MessageConsumer consumer = s.createConsumer(out);
                 consumer.setMessageListener(this::onReply);
                 replyQueues.put(device, out);
+                requestQueues.put(device, s.createQueue(DeviceId.inboundQueue(device)));
             }
         } catch (JMSException e) {
             throw new IllegalStateException("cannot create the fleet's reply queues: " + e.getMessage(), e);
@@ -188,7 +191,8 @@ final class FleetBus implements AutoCloseable {
 
     private Message request(String deviceId, String kind, Object body, Map<String, Object> headers, Duration timeout) {
         Queue replyTo = replyQueues.get(deviceId);
-        if (replyTo == null) {
+        Queue requests = requestQueues.get(deviceId);
+        if (replyTo == null || requests == null) {
             throw new IllegalStateException("device " + deviceId + " is not in this fleet");
         }
         String correlation = UUID.randomUUID().toString();
@@ -208,7 +212,7 @@ final class FleetBus implements AutoCloseable {
                 m.setJMSCorrelationID(correlation);
                 m.setJMSReplyTo(replyTo);
                 // a request nobody took in time is worthless: it expires instead of waiting for a restarted TRP
-                sender.producer().send(sender.session().createQueue(DeviceId.inboundQueue(deviceId)), m,
+                sender.producer().send(requests, m,
                         DeliveryMode.NON_PERSISTENT, Message.DEFAULT_PRIORITY, timeout.toMillis());
             } finally {
                 senders.offer(sender);

@@ -30,8 +30,11 @@ final class Engine {
     static final int PAGE = 500;
 
     /** A verified install of the rollout's program version on the assignment's device (alias {@code a}, rollout {@code r}). */
-    static final String ALREADY_INSTALLED = "EXISTS (SELECT 1 FROM deliveries v WHERE v.device_id = a.device_id "
-            + "AND v.program_id = ? AND v.version = ? AND v.outcome = 'installed' AND v.receipt_signature IS NOT NULL)";
+    /** A ledger row {@code v} that is a verified install of a program ({@code ?}) and version ({@code ?}). */
+    private static final String VERIFIED_INSTALL = "v.program_id = ? AND v.version = ? AND v.outcome = 'installed' "
+            + "AND v.receipt_signature IS NOT NULL";
+    static final String ALREADY_INSTALLED = "EXISTS (SELECT 1 FROM deliveries v WHERE v.device_id = a.device_id AND "
+            + VERIFIED_INSTALL + ")";
 
     final Database database;
     final Clock clock;
@@ -255,7 +258,20 @@ final class Engine {
                 groupNo);
     }
 
-    /** Assignments matching {@code where} whose device holds the version by a verified receipt → installed. */
+    /** Whether the ledger holds a verified install of {@code r}'s version on {@code deviceId} (as {@link #ALREADY_INSTALLED}). */
+    boolean holdsVerifiedInstall(Connection c, String deviceId, RolloutRow r) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM deliveries v WHERE v.device_id = ? AND "
+                + VERIFIED_INSTALL + " FETCH FIRST 1 ROWS ONLY")) {
+            ps.setString(1, deviceId);
+            ps.setString(2, r.programId());
+            ps.setString(3, r.version());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+        /** Assignments matching {@code where} whose device holds the version by a verified receipt → installed. */
     int alreadyInstalled(Connection c, RolloutRow r, String where, Object... params) throws SQLException {
         Object[] all = new Object[params.length + 2];
         System.arraycopy(params, 0, all, 0, params.length);

@@ -1004,8 +1004,9 @@ public final class Rollouts {
                 if (r == null || !MaintenanceWindow.isOpen(r.window(), engine.now())) {
                     continue;
                 }
-                if (engine.alreadyInstalled(c, r, "a.device_id = ? AND a.state IN ('scheduled', 'offered')",
-                        deviceId) > 0) {
+                // one indexed lookup first: the settling update and its events only for a device that holds it
+                if (engine.holdsVerifiedInstall(c, deviceId, r) && engine.alreadyInstalled(c, r,
+                        "a.device_id = ? AND a.state IN ('scheduled', 'offered')", deviceId) > 0) {
                     continue;
                 }
                 if (state.equals("scheduled")) {

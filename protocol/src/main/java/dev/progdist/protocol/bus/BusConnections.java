@@ -28,6 +28,10 @@ public final class BusConnections {
     /** A factory for {@code url} without credentials (the server's in-VM broker); deserialization denied. */
     public static ActiveMQConnectionFactory factory(String url) {
         ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(url);
+        // without it every session.createQueue(name), which Spring's JmsTemplate calls on every send,
+        // asks the broker whether the queue exists, and the broker answers by scanning all its
+        // addresses: measured as 16 % of a 1,000-device fleet's CPU, growing with the device count
+        factory.setCacheDestinations(true);
         factory.setDeserializationDenyList(DENY_ALL);
         factory.setDeserializationAllowList("");
         return factory;

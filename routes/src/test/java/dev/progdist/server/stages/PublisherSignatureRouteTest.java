@@ -62,6 +62,24 @@ class PublisherSignatureRouteTest extends StageRouteTestSupport {
     }
 
     @Test
+    void aPassedSignatureIsRememberedByItsBytesSoARowAlteredAfterwardsIsStillRefused() {
+        assertThat(pass("publisher-signature", resolved(program)).stage()).isEqualTo(Stage.SIGNATURE_VERIFIED);
+        assertThat(pass("publisher-signature", resolved(program)).stage()).isEqualTo(Stage.SIGNATURE_VERIFIED);
+
+        // the same genuine signature with one byte more in the size: another statement, checked and refused
+        ProgramCatalog.ProgramVersion longer = new ProgramCatalog.ProgramVersion(program.programId(),
+                program.version(), program.sha256(), program.size() + 1, program.publisherSignature(),
+                program.publisherFingerprint(), program.defaultMode(), program.publishedBy(), program.publishedAt());
+        assertThat(refusal("publisher-signature", resolved(longer)).code())
+                .isEqualTo(ChannelCode.PUBLISHER_SIGNATURE_INVALID);
+        String otherSignature = DevelopmentPki.signAsPublisher(home,
+                new ProgramStatement("hello", "2.0", program.sha256(), program.size()));
+        assertThat(refusal("publisher-signature", resolved(withSignature(otherSignature))).code())
+                .isEqualTo(ChannelCode.PUBLISHER_SIGNATURE_INVALID);
+        assertThat(pass("publisher-signature", resolved(program)).stage()).isEqualTo(Stage.SIGNATURE_VERIFIED);
+    }
+
+    @Test
     void aSignatureThatIsNotBase64IsRefused() {
         assertThat(refusal("publisher-signature", resolved(withSignature("not base64!"))).code())
                 .isEqualTo(ChannelCode.PUBLISHER_SIGNATURE_INVALID);
