@@ -251,7 +251,7 @@ public class ServerConfiguration implements CamelConfiguration {
         Rollouts rolloutService = new Rollouts(database, clock, rolloutSettings, catalog, entitlements, validator);
         bind(context, "rollouts", rolloutService);
         bind(context, "rolloutAdministration", new RolloutAdministration(rolloutService, auditTrail));
-        bind(context, "rolloutCheckIn", new RolloutCheckIn(rolloutService, rolloutSettings.checkInAfter()));
+        bind(context, "rolloutCheckIn", new RolloutCheckIn(rolloutService));
         bind(context, "rolloutScheduler", new RolloutScheduler(database, clock, rolloutSettings, validator));
         bind(context, "releaseSweep", new ReleaseSweep(releases, rolloutService));
         RolloutEvents rolloutEvents = new RolloutEvents(database, clock);
@@ -308,7 +308,8 @@ public class ServerConfiguration implements CamelConfiguration {
                 Integer.parseInt(required(pc, "progdist.rollout.default-success-threshold")),
                 required(pc, "progdist.rollout.default-error-threshold"),
                 Integer.parseInt(required(pc, "progdist.rollout.default-security-threshold")),
-                Integer.parseInt(required(pc, "progdist.rollout.max-scheduler-errors")));
+                Integer.parseInt(required(pc, "progdist.rollout.max-scheduler-errors")),
+                Integer.parseInt(required(pc, "progdist.rollout.check-in-rate")));
     }
 
     /** The front door's budgets, from {@code progdist.server.*} (defaults in server.properties). */

@@ -6,7 +6,6 @@ import dev.progdist.processors.http.HttpExchanges;
 import dev.progdist.processors.http.ProblemException;
 import dev.progdist.protocol.DeviceId;
 import dev.progdist.protocol.wire.ProblemType;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.camel.Exchange;
@@ -27,11 +26,9 @@ public class RolloutCheckIn {
     }
 
     private final Rollouts rollouts;
-    private final Duration checkInAfter;
 
-    public RolloutCheckIn(Rollouts rollouts, Duration checkInAfter) {
+    public RolloutCheckIn(Rollouts rollouts) {
         this.rollouts = rollouts;
-        this.checkInAfter = checkInAfter;
     }
 
     public void checkIn(Exchange exchange) {
@@ -54,7 +51,7 @@ public class RolloutCheckIn {
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("deviceId", r.deviceId());
         answer.put("offer", offer);
-        answer.put("checkInAfter", checkInAfter.toString());
+        answer.put("checkInAfter", rollouts.checkInAfter().toString());
         HttpExchanges.replyJson(exchange, 200, answer);
     }
 }

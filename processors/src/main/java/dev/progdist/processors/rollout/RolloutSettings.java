@@ -8,11 +8,15 @@ import java.util.Objects;
  * a check-in answer tells the gateway, the defaults of a request's optional fields, and how many
  * scheduler failures in a row fail a rollout.
  *
+ * @param checkInAfter          the shortest pause a check-in answer asks for
  * @param defaultErrorThreshold {@code "20%"} or a count such as {@code "3"}
+ * @param checkInRate           check-ins per second that all live sessions together should stay under:
+ *                              the pause asked for is stretched to sessions / rate seconds when that is
+ *                              longer than {@code checkInAfter}; 0 leaves it at {@code checkInAfter}
  */
 public record RolloutSettings(boolean approval, Duration checkInAfter, Duration defaultDeviceTimeout,
         int defaultRetries, Duration defaultRetryBackoff, int defaultSuccessThreshold, String defaultErrorThreshold,
-        int defaultSecurityThreshold, int maxSchedulerErrors) {
+        int defaultSecurityThreshold, int maxSchedulerErrors, int checkInRate) {
 
     public RolloutSettings {
         Objects.requireNonNull(checkInAfter, "checkInAfter");
@@ -22,12 +26,15 @@ public record RolloutSettings(boolean approval, Duration checkInAfter, Duration 
         if (maxSchedulerErrors < 1) {
             throw new IllegalArgumentException("maxSchedulerErrors must be at least 1");
         }
+        if (checkInRate < 0) {
+            throw new IllegalArgumentException("checkInRate must be 0 (off) or more");
+        }
     }
 
     /** The documented defaults of server.properties. */
     public static RolloutSettings defaults() {
         return new RolloutSettings(false, Duration.ofSeconds(5), Duration.ofMinutes(30), 0, Duration.ofSeconds(30),
-                100, "20%", 1, 3);
+                100, "20%", 1, 3, 200);
     }
 
     /**
@@ -35,7 +42,7 @@ public record RolloutSettings(boolean approval, Duration checkInAfter, Duration 
      * unset one, which keeps its default): {@code approval}, {@code check-in-after},
      * {@code default-device-timeout}, {@code default-retries}, {@code default-retry-backoff},
      * {@code default-success-threshold}, {@code default-error-threshold},
-     * {@code default-security-threshold}, {@code max-scheduler-errors}.
+     * {@code default-security-threshold}, {@code max-scheduler-errors}, {@code check-in-rate}.
      *
      * @throws IllegalArgumentException naming the property whose value is not valid
      */
@@ -51,7 +58,8 @@ public record RolloutSettings(boolean approval, Duration checkInAfter, Duration 
                     integer(property, "default-success-threshold", d.defaultSuccessThreshold()),
                     value(property, "default-error-threshold", d.defaultErrorThreshold()),
                     integer(property, "default-security-threshold", d.defaultSecurityThreshold()),
-                    integer(property, "max-scheduler-errors", d.maxSchedulerErrors()));
+                    integer(property, "max-scheduler-errors", d.maxSchedulerErrors()),
+                    integer(property, "check-in-rate", d.checkInRate()));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("progdist.rollout settings: " + e.getMessage(), e);
         }
@@ -81,8 +89,18 @@ public record RolloutSettings(boolean approval, Duration checkInAfter, Duration 
         }
     }
 
+    public RolloutSettings withCheckInAfter(Duration after) {
+        return new RolloutSettings(approval, after, defaultDeviceTimeout, defaultRetries, defaultRetryBackoff,
+                defaultSuccessThreshold, defaultErrorThreshold, defaultSecurityThreshold, maxSchedulerErrors, checkInRate);
+    }
+
+    public RolloutSettings withCheckInRate(int rate) {
+        return new RolloutSettings(approval, checkInAfter, defaultDeviceTimeout, defaultRetries, defaultRetryBackoff,
+                defaultSuccessThreshold, defaultErrorThreshold, defaultSecurityThreshold, maxSchedulerErrors, rate);
+    }
+
     public RolloutSettings withApproval(boolean on) {
         return new RolloutSettings(on, checkInAfter, defaultDeviceTimeout, defaultRetries, defaultRetryBackoff,
-                defaultSuccessThreshold, defaultErrorThreshold, defaultSecurityThreshold, maxSchedulerErrors);
+                defaultSuccessThreshold, defaultErrorThreshold, defaultSecurityThreshold, maxSchedulerErrors, checkInRate);
     }
 }

@@ -54,8 +54,14 @@ public final class Rollouts {
     private static final Duration MAX_BACKOFF = Duration.ofDays(1);
     private static final SecureRandom SEEDS = new SecureRandom();
 
+    /** How often {@link #checkInAfter()} counts the live sessions again. */
+    static final Duration SESSION_RECOUNT = Duration.ofSeconds(5);
+    private static final long NEVER = Long.MIN_VALUE;
+
     private final Engine engine;
     private final RolloutSettings settings;
+    private final java.util.concurrent.atomic.AtomicLong sessionsCountedAt = new java.util.concurrent.atomic.AtomicLong(NEVER);
+    private volatile long liveSessions;
     private final ProgramCatalog catalog;
     private final Entitlements entitlements;
 
@@ -938,9 +944,40 @@ public final class Rollouts {
 
     // ---- check-in ------------------------------------------------------------------------------
 
-    /** How long a gateway should wait before its next check-in. */
+    /**
+     * How long a gateway should wait before its next check-in: {@code check-in-after}, or longer
+     * when so many sessions are live that they would together check in more than
+     * {@code check-in-rate} times a second ({@link #paced}). The live sessions are counted in the
+     * database (every instance's), at most once per {@link #SESSION_RECOUNT}; a count that fails
+     * keeps the last one.
+     */
     public Duration checkInAfter() {
-        return settings.checkInAfter();
+        if (settings.checkInRate() == 0) {
+            return settings.checkInAfter();
+        }
+        long at = sessionsCountedAt.get();
+        long now = System.nanoTime();
+        if ((at == NEVER || now - at > SESSION_RECOUNT.toNanos()) && sessionsCountedAt.compareAndSet(at, now)) {
+            try (Connection c = engine.database.connection(); PreparedStatement ps = c.prepareStatement(
+                    "SELECT COUNT(*) FROM sessions WHERE closed_at IS NULL AND expires_at > ?")) {
+                ps.setObject(1, engine.ts());
+                try (ResultSet rs = ps.executeQuery()) {
+                    liveSessions = rs.next() ? rs.getLong(1) : 0;
+                }
+            } catch (SQLException e) {
+                LOG.debug("Cannot count the live sessions for the check-in pace: {}", e.getMessage());
+            }
+        }
+        return paced(settings.checkInAfter(), liveSessions, settings.checkInRate());
+    }
+
+    /** {@code base}, or sessions / rate seconds (whole seconds, rounded up) when that is longer. */
+    static Duration paced(Duration base, long sessions, int rate) {
+        if (rate <= 0 || sessions <= 0) {
+            return base;
+        }
+        Duration spread = Duration.ofSeconds((sessions + rate - 1) / rate);
+        return spread.compareTo(base) > 0 ? spread : base;
     }
 
     /**

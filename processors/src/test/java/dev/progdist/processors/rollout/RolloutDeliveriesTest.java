@@ -155,4 +155,22 @@ class RolloutDeliveriesTest {
                         .isEqualTo(dev.progdist.protocol.wire.ProblemType.DEVICE_DISABLED));
         assertThat(f.rollouts.checkInAfter()).isEqualTo(java.time.Duration.ofSeconds(5));
     }
+
+    @Test
+    void theCheckInPauseStretchesSoThatAllLiveSessionsStayUnderTheCheckInRate() {
+        assertThat(Rollouts.paced(java.time.Duration.ofSeconds(5), 999, 200)).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(Rollouts.paced(java.time.Duration.ofSeconds(5), 1001, 200)).isEqualTo(java.time.Duration.ofSeconds(6));
+        assertThat(Rollouts.paced(java.time.Duration.ofSeconds(5), 10_000, 200)).isEqualTo(java.time.Duration.ofSeconds(50));
+        assertThat(Rollouts.paced(java.time.Duration.ofSeconds(5), 10_000, 0)).isEqualTo(java.time.Duration.ofSeconds(5));
+
+        // one check-in a second for all sessions together: three live sessions ask for 3 s, a closed one does not count
+        f.configure(RolloutSettings.defaults().withCheckInRate(1).withCheckInAfter(java.time.Duration.ofSeconds(1)));
+        dev.progdist.processors.auth.SessionStore sessions = new dev.progdist.processors.auth.SessionStore(f.db, f.clock,
+                java.time.Duration.ofMinutes(10), java.time.Duration.ofHours(1));
+        for (int i = 0; i < 3; i++) {
+            sessions.open("alice", dev.progdist.processors.auth.Role.USER);
+        }
+        sessions.close(sessions.open("alice", dev.progdist.processors.auth.Role.USER).sessionId());
+        assertThat(f.rollouts.checkInAfter()).isEqualTo(java.time.Duration.ofSeconds(3));
+    }
 }
