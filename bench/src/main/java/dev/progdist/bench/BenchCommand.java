@@ -342,10 +342,11 @@ public final class BenchCommand implements ExtraCommand {
                 "%nPrints devices/s (installed / wall time), server and fleet CPU ms per device (each process's"
                         + " utime+stime over the rollout only), p50/p99 per-device time from the rollout's device"
                         + " pages (startedAt -> finishedAt, and offeredAt -> finishedAt); then, in this JVM after both"
-                        + " children stopped, the crypto-only work of one delivery, both ends, one thread (TLS 1.3"
-                        + " handshake, key wrap, envelope, opening, receipt signature and check; wrapped: the release's"
-                        + " one encryption amortised over N) and the ratio",
-                "%n  rollout devices/s / (crypto-only devices/s on one core x this machine's cores)",
+                        + " children stopped, the crypto-only work of one delivery, both ends (TLS 1.3 handshake, key"
+                        + " wrap, envelope, opening, the TRP's publisher check, receipt signature and check; wrapped:"
+                        + " the release's one encryption amortised over N), per step on one thread, then on one thread"
+                        + " per core at once, and the ratio",
+                "%n  rollout devices/s / crypto-only devices/s on all cores (measured)",
                 "%n(goal >= 0.5 at N = 1,000). Logs of both children in <home>/logs.",
                 "%nExit status 0 only if the rollout finished with every device installed; otherwise one FAILED"
                         + " line per reason and per device not installed (the first 50).%n"})

@@ -30,7 +30,7 @@ class RolloutBenchArgumentsTest {
         assertThat(cl.execute("bench", "rollout", "--help")).isZero();
         assertThat(err.toString()).as("stderr (picocli warns there about a bad format string)").isEmpty();
         assertThat(out.toString()).startsWith("Usage: ").contains("--devices", "--size", "--mode", "--groups",
-                "--warmup", "--keep-home", "crypto-only devices/s on one core x this machine's cores");
+                "--warmup", "--keep-home", "rollout devices/s / crypto-only devices/s on all cores (measured)");
     }
 
     @Test
@@ -113,7 +113,8 @@ class RolloutBenchArgumentsTest {
         assertThat(RolloutFigures.cryptoBound(20.0, 2)).isEqualTo(100.0);
         assertThat(RolloutFigures.ratio(25.0, 20.0, 2)).isEqualTo(0.25);
         RolloutCrypto.Result r = new RolloutCrypto.Result(new Samples(), new Samples(), new Samples(), new Samples(),
-                new Samples(), new Samples(), samples(10_000_000L, 30_000_000L), new Samples(), 1_000_000_000L);
+                new Samples(), new Samples(), new Samples(), samples(10_000_000L, 30_000_000L), new Samples(),
+                1_000_000_000L);
         assertThat(r.perDeviceMillis(1000)).as("20 ms mean + 1 s encryption over 1000 devices").isEqualTo(21.0);
     }
 

@@ -68,7 +68,7 @@ final class FleetBus implements AutoCloseable {
     private final int maxSenders;
     private final Map<String, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
     private final Map<String, Queue> replyQueues = new ConcurrentHashMap<>();
-    /** Each device's request queue, looked up once: a lookup per send asks the broker, which scans every address. */
+    /** Each device's request queue, checked once: a check per send asks the broker, which scans every address. */
     private final Map<String, Queue> requestQueues = new ConcurrentHashMap<>();
     private final Duration requestTimeout;
     private final Duration stepTimeout;
@@ -118,7 +118,11 @@ final class FleetBus implements AutoCloseable {
                 MessageConsumer consumer = s.createConsumer(out);
                 consumer.setMessageListener(this::onReply);
                 replyQueues.put(device, out);
-                requestQueues.put(device, s.createQueue(DeviceId.inboundQueue(device)));
+                Queue in = s.createQueue(DeviceId.inboundQueue(device));
+                // a producer for it checks the queue once and marks it as checked; the shared senders'
+                // sends to this same object then ask the broker nothing (each ask scans every address)
+                s.createProducer(in).close();
+                requestQueues.put(device, in);
             }
         } catch (JMSException e) {
             throw new IllegalStateException("cannot create the fleet's reply queues: " + e.getMessage(), e);

@@ -63,7 +63,8 @@ class DeliveryIntegrationTest {
 
     @Test
     void anEcTrpReceivesDirectThenWrapped() throws Exception {
-        assertDelivered(EC, "1.0", "direct", v1);
+        // one window: ClientHello; Hello and Fetch in one flight; the Receipt; then the empty reply
+        assertThat(assertDelivered(EC, "1.0", "direct", v1).rounds()).isEqualTo(4);
         assertDelivered(EC, "2.0", "wrapped", v2);
     }
 
@@ -88,7 +89,8 @@ class DeliveryIntegrationTest {
         assertThat(Files.mismatch(installed, file)).isEqualTo(-1L);
     }
 
-    private void assertDelivered(String device, String version, String mode, byte[] published) throws Exception {
+    private ChannelRelay.Outcome assertDelivered(String device, String version, String mode, byte[] published)
+            throws Exception {
         ChannelRelay.Outcome o = fleet.relayAs("erin", SECRET).fetch(device, new ChannelRelay.Fetch("hello", version, mode));
 
         assertThat(o.installed()).as(o.toString()).isTrue();
@@ -108,6 +110,7 @@ class DeliveryIntegrationTest {
         assertThat(row.serverNonce()).hasSize(43);
         assertThat(row.finishedAt()).isNotNull();
         assertThat(row.reasonCode()).isNull();
+        return o;
     }
 
     static byte[] random(int n) {

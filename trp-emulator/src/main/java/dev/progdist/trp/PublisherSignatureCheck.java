@@ -28,18 +28,18 @@ import org.bouncycastle.asn1.x500.X500Name;
  * valid signature. Fails closed with {@link TrpRefusal} {@code publisher-signature-invalid} or
  * {@code publisher-certificate-invalid}.
  */
-final class PublisherSignatureCheck {
+public final class PublisherSignatureCheck {
 
     private static final String CODE_SIGNING = "1.3.6.1.5.5.7.3.3";
 
     private final X509Certificate distributionCa;
 
-    PublisherSignatureCheck(X509Certificate distributionCa) {
+    public PublisherSignatureCheck(X509Certificate distributionCa) {
         this.distributionCa = distributionCa;
     }
 
     /** Validates the publisher certificate (base64 DER); returns it. */
-    X509Certificate publisher(String certificateBase64) {
+    public X509Certificate publisher(String certificateBase64) {
         try {
             X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(Base64.getDecoder().decode(certificateBase64)));
@@ -66,7 +66,7 @@ final class PublisherSignatureCheck {
      * Verifies {@code signatureBase64} over {@code statement} with {@code publisher}'s key, by the
      * algorithm that key fixes ({@link PublisherSignatureVerifier}).
      */
-    static void verify(X509Certificate publisher, ProgramStatement statement, String signatureBase64) {
+    public static void verify(X509Certificate publisher, ProgramStatement statement, String signatureBase64) {
         try {
             PublisherSignatureVerifier.forPublisher(publisher).verify(statement, Signatures.decodeBase64(signatureBase64));
         } catch (InvalidSignatureException | IllegalArgumentException e) {

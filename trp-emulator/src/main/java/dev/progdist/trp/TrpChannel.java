@@ -143,6 +143,12 @@ public class TrpChannel {
     private void converse(List<ChannelMessage> messages) {
         if (channel.tls().takeJustOpened() && channel.tls().state() == TlsEndpoint.State.OPEN) {
             channel.send(new ChannelMessage.Hello(identity.deviceId(), installed.list()));
+            if (fetch != null) {
+                // in the same flight as Hello: the server takes a Fetch right after the Hello it
+                // authenticated, which saves a relay round; nothing it sends is accepted before the
+                // HelloAck that binds this channel (DeliveryStart needs `bound`)
+                channel.send(new ChannelMessage.Fetch(fetch.programId(), fetch.version(), fetch.mode()));
+            }
         }
         if (channel.tls().state() == TlsEndpoint.State.FAILED) {
             return; // a failure anywhere in these bytes voids the messages that came with them
@@ -167,9 +173,7 @@ public class TrpChannel {
             }
             bound = true;
             sessionId = ack.sessionId();
-            if (fetch != null) {
-                channel.send(new ChannelMessage.Fetch(fetch.programId(), fetch.version(), fetch.mode()));
-            } else {
+            if (fetch == null) {
                 // nothing to ask for: end the conversation in order
                 channel.send(new ChannelMessage.Close());
                 channel.tls().close();
