@@ -235,10 +235,11 @@ public final class RolloutBench {
                 + "; adds the wait for a fleet worker)");
 
         out.section("crypto-only: one delivery's crypto, both ends, in this JVM (server and fleet stopped)");
-        RolloutCrypto.Result c = new RolloutCrypto(home, FleetDevices.ids(o.prefix(), 1).get(0), o.mode(), program,
-                home.root().resolve("crypto")).run(o.cryptoIterations(), o.cryptoIterations());
+        String trp = FleetDevices.ids(o.prefix(), 1).get(0);
+        RolloutCrypto crypto = new RolloutCrypto(home, trp, o.mode(), program, home.root().resolve("crypto"));
+        RolloutCrypto.Result c = crypto.run(o.cryptoIterations(), o.cryptoIterations());
         double cryptoMs = c.perDeviceMillis(o.devices());
-        out.line("iterations", c.total().count() + " (TRP " + FleetDevices.ids(o.prefix(), 1).get(0)
+        out.line("iterations", c.total().count() + " (TRP " + trp
                 + ", EC P-256; warm-up not counted); times are this thread's CPU time");
         out.line("TLS 1.3 handshake, both ends (+ Hello/HelloAck/Close)", mean(c.tls()));
         out.line("key wrap (" + o.mode().label() + " sealer's wrapKey)", mean(c.wrap()));
@@ -253,8 +254,7 @@ public final class RolloutBench {
                     + ", amortised over " + o.devices() + " devices: " + BenchOutput.ms(c.encryptOnceNanos() / 1e6
                     / o.devices()));
         }
-        CryptoBound.KeyUnwrap unwrap = new CryptoBound(home, FleetDevices.ids(o.prefix(), 1).get(0), BenchSystem.USER,
-                null, null, null).keyUnwrap(20);
+        CryptoBound.KeyUnwrap unwrap = new CryptoBound(home, trp, BenchSystem.USER, null, null, null).keyUnwrap(20);
         out.line("not in it: the emulator's PKCS#12 unseal", BenchOutput.ms(unwrap.trp().meanMillis())
                 + " wall mean (PBKDF2; each fleet TRP runs it when it starts, with the store's load, and keeps"
                 + " the key, as a chip does)");
@@ -263,8 +263,7 @@ public final class RolloutBench {
         out.line("crypto-only devices/s on one core", rate(1000.0 / cryptoMs) + " (1000 / crypto CPU ms per device)");
         out.line("crypto-only devices/s, one core's rate x " + cores, rate(RolloutFigures.cryptoBound(cryptoMs, cores))
                 + " (if the cores scaled perfectly)");
-        double allCores = new RolloutCrypto(home, FleetDevices.ids(o.prefix(), 1).get(0), o.mode(), program,
-                home.root().resolve("crypto")).runOnAllCores(cores, o.cryptoIterations());
+        double allCores = crypto.runOnAllCores(cores, o.cryptoIterations());
         BenchFiles.deleteQuietly(program);
         out.line("crypto-only devices/s on all " + cores + " cores, measured", rate(allCores) + " (" + cores
                 + " threads at once, " + o.cryptoIterations() + " deliveries each after as many warm-up ones;"

@@ -144,35 +144,42 @@ public final class RolloutCrypto {
                 ? SealedRelease.encrypt(program, work.resolve("crypto.release"), random) : null;
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
         try {
-            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads + 1);
-            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(threads);
+            // every worker counts down `ready` once, after its warm-up or when it failed before, so
+            // that a failure ends the run (through its future) instead of leaving this thread waiting
+            java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(threads);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
             List<java.util.concurrent.Future<Void>> workers = new java.util.ArrayList<>();
             for (int w = 0; w < threads; w++) {
                 Path dir = work.resolve("crypto-" + w);
                 SealedRelease shared = release;
                 workers.add(pool.submit(() -> {
+                    boolean warm = false;
                     try (Delivery d = new Delivery(shared, dir)) {
                         d.warmUp();
                         for (int i = 0; i < iterations; i++) {
                             d.once();
                         }
-                        start.await();
+                        warm = true;
+                        ready.countDown();
+                        go.await();
                         for (int i = 0; i < iterations; i++) {
                             d.once();
                         }
                     } finally {
-                        done.countDown();
+                        if (!warm) {
+                            ready.countDown();
+                        }
                     }
                     return null;
                 }));
             }
-            start.await();
+            ready.await();
             long t0 = System.nanoTime();
-            done.await();
-            long elapsed = System.nanoTime() - t0;
+            go.countDown();
             for (java.util.concurrent.Future<Void> f : workers) {
                 f.get(); // a worker's failure fails the run
             }
+            long elapsed = System.nanoTime() - t0;
             return threads * (double) iterations / (elapsed / 1e9);
         } finally {
             pool.shutdownNow();

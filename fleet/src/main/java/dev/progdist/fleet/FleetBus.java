@@ -69,9 +69,8 @@ final class FleetBus implements AutoCloseable {
     private final AtomicInteger sendersMade = new AtomicInteger();
     private final int maxSenders;
     private final Map<String, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
-    private final Map<String, Queue> replyQueues = new ConcurrentHashMap<>();
-    /** Each device's request queue, as {@link #knownQueue}. */
-    private final Map<String, Queue> requestQueues = new ConcurrentHashMap<>();
+    /** Each device's queue pair: requests (as {@link #knownQueue}) and the replies this bus listens on. */
+    private final Map<String, DeviceQueues> queues = new ConcurrentHashMap<>();
     private final Duration requestTimeout;
     private final Duration stepTimeout;
     private final SecretSource secrets;
@@ -119,12 +118,14 @@ final class FleetBus implements AutoCloseable {
                 Queue out = s.createQueue(DeviceId.outboundQueue(device));
                 MessageConsumer consumer = s.createConsumer(out);
                 consumer.setMessageListener(this::onReply);
-                replyQueues.put(device, out);
-                requestQueues.put(device, knownQueue(DeviceId.inboundQueue(device)));
+                queues.put(device, new DeviceQueues(knownQueue(DeviceId.inboundQueue(device)), out));
             }
         } catch (JMSException e) {
             throw new IllegalStateException("cannot create the fleet's reply queues: " + e.getMessage(), e);
         }
+    }
+
+    private record DeviceQueues(Queue requests, Queue replies) {
     }
 
     /**
@@ -205,9 +206,8 @@ final class FleetBus implements AutoCloseable {
     }
 
     private Message request(String deviceId, String kind, Object body, Map<String, Object> headers, Duration timeout) {
-        Queue replyTo = replyQueues.get(deviceId);
-        Queue requests = requestQueues.get(deviceId);
-        if (replyTo == null || requests == null) {
+        DeviceQueues q = queues.get(deviceId);
+        if (q == null) {
             throw new IllegalStateException("device " + deviceId + " is not in this fleet");
         }
         String correlation = UUID.randomUUID().toString();
@@ -225,9 +225,9 @@ final class FleetBus implements AutoCloseable {
                 m.setStringProperty(DeviceBusMessage.KIND_HEADER, kind);
                 m.setStringProperty(DeviceBusMessage.DEVICE_HEADER, deviceId);
                 m.setJMSCorrelationID(correlation);
-                m.setJMSReplyTo(replyTo);
+                m.setJMSReplyTo(q.replies());
                 // a request nobody took in time is worthless: it expires instead of waiting for a restarted TRP
-                sender.producer().send(requests, m,
+                sender.producer().send(q.requests(), m,
                         DeliveryMode.NON_PERSISTENT, Message.DEFAULT_PRIORITY, timeout.toMillis());
             } finally {
                 senders.offer(sender);

@@ -248,7 +248,8 @@ public class ServerConfiguration implements CamelConfiguration {
 
         // rollouts (camel/api/rollouts, camel/rollouts/): all state in the database
         RolloutSettings rolloutSettings = rolloutSettings(pc);
-        Rollouts rolloutService = new Rollouts(database, clock, rolloutSettings, catalog, entitlements, validator);
+        Rollouts rolloutService = new Rollouts(database, clock, rolloutSettings, catalog, entitlements, validator,
+                sessions);
         bind(context, "rollouts", rolloutService);
         bind(context, "rolloutAdministration", new RolloutAdministration(rolloutService, auditTrail));
         bind(context, "rolloutCheckIn", new RolloutCheckIn(rolloutService));
@@ -299,17 +300,8 @@ public class ServerConfiguration implements CamelConfiguration {
 
     /** The rollout engine's settings, from {@code progdist.rollout.*} (defaults in server.properties). */
     static RolloutSettings rolloutSettings(PropertiesComponent pc) {
-        return new RolloutSettings(
-                Boolean.parseBoolean(required(pc, "progdist.rollout.approval")),
-                Duration.parse(required(pc, "progdist.rollout.check-in-after")),
-                Duration.parse(required(pc, "progdist.rollout.default-device-timeout")),
-                Integer.parseInt(required(pc, "progdist.rollout.default-retries")),
-                Duration.parse(required(pc, "progdist.rollout.default-retry-backoff")),
-                Integer.parseInt(required(pc, "progdist.rollout.default-success-threshold")),
-                required(pc, "progdist.rollout.default-error-threshold"),
-                Integer.parseInt(required(pc, "progdist.rollout.default-security-threshold")),
-                Integer.parseInt(required(pc, "progdist.rollout.max-scheduler-errors")),
-                Integer.parseInt(required(pc, "progdist.rollout.check-in-rate")));
+        // every key is in server.properties, so none falls back to RolloutSettings' own defaults
+        return RolloutSettings.of(key -> required(pc, key));
     }
 
     /** The front door's budgets, from {@code progdist.server.*} (defaults in server.properties). */

@@ -231,7 +231,20 @@ public class SessionStore {
         return live;
     }
 
-    /** Which of {@code sessionIds} are still live (not closed, not expired). */
+    /** How many sessions are live (not closed, not expired), of every user and every instance. */
+    public long countLive() {
+        try (Connection c = database.connection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT COUNT(*) FROM sessions WHERE closed_at IS NULL AND expires_at > ?")) {
+            ps.setObject(1, Database.timestamp(clock.instant()));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot count the live sessions", e);
+        }
+    }
+
+        /** Which of {@code sessionIds} are still live (not closed, not expired). */
     public Set<String> live(Collection<String> sessionIds) {
         Set<String> out = new HashSet<>();
         List<String> ids = new ArrayList<>(sessionIds);

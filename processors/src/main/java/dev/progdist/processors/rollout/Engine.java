@@ -29,10 +29,10 @@ final class Engine {
     static final String FINAL_ASSIGNMENT = "('installed', 'failed', 'timed-out', 'excluded', 'cancelled')";
     static final int PAGE = 500;
 
-    /** A verified install of the rollout's program version on the assignment's device (alias {@code a}, rollout {@code r}). */
     /** A ledger row {@code v} that is a verified install of a program ({@code ?}) and version ({@code ?}). */
     private static final String VERIFIED_INSTALL = "v.program_id = ? AND v.version = ? AND v.outcome = 'installed' "
             + "AND v.receipt_signature IS NOT NULL";
+    /** A verified install of the rollout's program version on the assignment's device (alias {@code a}, rollout {@code r}). */
     static final String ALREADY_INSTALLED = "EXISTS (SELECT 1 FROM deliveries v WHERE v.device_id = a.device_id AND "
             + VERIFIED_INSTALL + ")";
 
@@ -271,7 +271,7 @@ final class Engine {
         }
     }
 
-        /** Assignments matching {@code where} whose device holds the version by a verified receipt → installed. */
+    /** Assignments matching {@code where} whose device holds the version by a verified receipt → installed. */
     int alreadyInstalled(Connection c, RolloutRow r, String where, Object... params) throws SQLException {
         Object[] all = new Object[params.length + 2];
         System.arraycopy(params, 0, all, 0, params.length);

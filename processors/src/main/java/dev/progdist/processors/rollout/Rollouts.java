@@ -2,6 +2,7 @@ package dev.progdist.processors.rollout;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.progdist.processors.auth.SessionStore;
 import dev.progdist.processors.pki.CertificateValidation;
 import dev.progdist.processors.program.Entitlements;
 import dev.progdist.processors.program.ProgramCatalog;
@@ -60,6 +61,7 @@ public final class Rollouts {
 
     private final Engine engine;
     private final RolloutSettings settings;
+    private final SessionStore sessions;
     private final java.util.concurrent.atomic.AtomicLong sessionsCountedAt = new java.util.concurrent.atomic.AtomicLong(NEVER);
     private volatile long liveSessions;
     private final ProgramCatalog catalog;
@@ -69,10 +71,12 @@ public final class Rollouts {
      * @param validation the server's device certificate validation (the CRL), used to exclude revoked
      *                   devices; null checks only disabled devices and stored expiry dates
      */
+    /** {@code sessions}: counted for the check-in pace ({@link #checkInAfter()}). */
     public Rollouts(Database database, Clock clock, RolloutSettings settings, ProgramCatalog catalog,
-            Entitlements entitlements, CertificateValidation validation) {
+            Entitlements entitlements, CertificateValidation validation, SessionStore sessions) {
         this.engine = new Engine(database, clock, new Exclusion(validation, clock));
         this.settings = settings;
+        this.sessions = sessions;
         this.catalog = catalog;
         this.entitlements = entitlements;
     }
@@ -958,13 +962,9 @@ public final class Rollouts {
         long at = sessionsCountedAt.get();
         long now = System.nanoTime();
         if ((at == NEVER || now - at > SESSION_RECOUNT.toNanos()) && sessionsCountedAt.compareAndSet(at, now)) {
-            try (Connection c = engine.database.connection(); PreparedStatement ps = c.prepareStatement(
-                    "SELECT COUNT(*) FROM sessions WHERE closed_at IS NULL AND expires_at > ?")) {
-                ps.setObject(1, engine.ts());
-                try (ResultSet rs = ps.executeQuery()) {
-                    liveSessions = rs.next() ? rs.getLong(1) : 0;
-                }
-            } catch (SQLException e) {
+            try {
+                liveSessions = sessions.countLive();
+            } catch (StoreException e) {
                 LOG.debug("Cannot count the live sessions for the check-in pace: {}", e.getMessage());
             }
         }

@@ -165,12 +165,10 @@ class RolloutDeliveriesTest {
 
         // one check-in a second for all sessions together: three live sessions ask for 3 s, a closed one does not count
         f.configure(RolloutSettings.defaults().withCheckInRate(1).withCheckInAfter(java.time.Duration.ofSeconds(1)));
-        dev.progdist.processors.auth.SessionStore sessions = new dev.progdist.processors.auth.SessionStore(f.db, f.clock,
-                java.time.Duration.ofMinutes(10), java.time.Duration.ofHours(1));
         for (int i = 0; i < 3; i++) {
-            sessions.open("alice", dev.progdist.processors.auth.Role.USER);
+            f.sessions.open("alice", dev.progdist.processors.auth.Role.USER);
         }
-        sessions.close(sessions.open("alice", dev.progdist.processors.auth.Role.USER).sessionId());
+        f.sessions.close(f.sessions.open("alice", dev.progdist.processors.auth.Role.USER).sessionId());
         assertThat(f.rollouts.checkInAfter()).isEqualTo(java.time.Duration.ofSeconds(3));
     }
 }

@@ -2,6 +2,7 @@ package dev.progdist.processors.rollout;
 
 import dev.progdist.processors.auth.PasswordHasher;
 import dev.progdist.processors.auth.Role;
+import dev.progdist.processors.auth.SessionStore;
 import dev.progdist.processors.auth.UserDirectory;
 import dev.progdist.processors.channel.DeviceRegistry;
 import dev.progdist.processors.pki.CertificateValidation;
@@ -46,6 +47,7 @@ final class RolloutFixture implements AutoCloseable {
     final UserDirectory users;
     final RolloutDeliveries deliveries;
     final RolloutEvents events;
+    final SessionStore sessions;
     RolloutSettings settings;
     CertificateValidation validation;
     Rollouts rollouts;
@@ -80,6 +82,7 @@ final class RolloutFixture implements AutoCloseable {
         this.users = new UserDirectory(db, new PasswordHasher(1024, 1, 1), clock);
         this.deliveries = new RolloutDeliveries(db, clock);
         this.events = new RolloutEvents(db, clock);
+        this.sessions = new SessionStore(db, clock, Duration.ofMinutes(10), Duration.ofHours(1));
         this.validation = validation;
         configure(settings);
         publish(PROGRAM, VERSION);
@@ -91,7 +94,7 @@ final class RolloutFixture implements AutoCloseable {
 
     void configure(RolloutSettings s) {
         settings = s;
-        rollouts = new Rollouts(db, clock, s, catalog, entitlements, validation);
+        rollouts = new Rollouts(db, clock, s, catalog, entitlements, validation, sessions);
         scheduler = new RolloutScheduler(db, clock, s, validation);
     }
 
