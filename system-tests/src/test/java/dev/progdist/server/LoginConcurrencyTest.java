@@ -113,14 +113,22 @@ class LoginConcurrencyTest extends RouteTestCase {
         }
     }
 
-    /** Six logins for distinct unknown IDs at once, each on its own raw connection. */
+    /** Numbers each burst's user IDs, so no ID fails often enough to meet the per-ID throttle (429). */
+    private static final java.util.concurrent.atomic.AtomicInteger BURSTS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Six logins at once, each on its own raw connection, for unknown IDs that no other burst uses:
+     * the per-ID failure throttle would otherwise answer 429 to an ID that failed in earlier bursts.
+     */
     private static List<RawHttps.Response> rawBurst(String method, String path) throws Exception {
+        int burstNumber = BURSTS.incrementAndGet();
         javax.net.ssl.SSLContext tls = RawHttps.trusting(DevelopmentPki.open(home).distributionCaCertificate());
         ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
             List<CompletableFuture<RawHttps.Response>> burst = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
-                String body = "{\"userId\":\"nobody-" + i + "\",\"password\":\"not the secret\"}";
+                String body = "{\"userId\":\"nobody-" + burstNumber + "-" + i
+                        + "\",\"password\":\"not the secret\"}";
                 burst.add(CompletableFuture.supplyAsync(() -> {
                     try (RawHttps c = new RawHttps(tls, port)) {
                         return c.exchange(method + " " + path + " HTTP/1.1", "Content-Type: application/json", body);
