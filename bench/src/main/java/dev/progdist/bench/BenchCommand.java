@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -377,6 +378,17 @@ public final class BenchCommand implements ExtraCommand {
                         + " device, at most " + RolloutBench.DEFAULT_MAX_WARMUP + ")")
         Integer warmup;
 
+        @Option(names = "--warmup-rounds", paramLabel = "R", defaultValue = "1",
+                description = "warm-up rollouts to those devices, one after the other (versions 0.1, 0.2, …):"
+                        + " methods run a few times per delivery reach the JIT's top tier only after a few"
+                        + " thousand deliveries (default: ${DEFAULT-VALUE})")
+        int warmupRounds;
+
+        @Option(names = "--check-in-rate", paramLabel = "R",
+                description = "the server's progdist.rollout.check-in-rate, check-ins per second of all sessions"
+                        + " together (default: the server's built-in default)")
+        Integer checkInRate;
+
         @Option(names = "--prefix", defaultValue = "fleet", description = "device IDs <prefix>-0001 … (default: ${DEFAULT-VALUE})")
         String prefix;
 
@@ -443,6 +455,12 @@ public final class BenchCommand implements ExtraCommand {
                 throw new IllegalArgumentException("--warmup must be at least 0, --workers, --logins and"
                         + " --crypto-iterations at least 1, --scheduler-period at least 10");
             }
+            if (warmupRounds < 1 || warmupRounds > 9) {
+                throw new IllegalArgumentException("--warmup-rounds must be 1 to 9");
+            }
+            if (checkInRate != null && (checkInRate < 0 || checkInRate > 100_000)) {
+                throw new IllegalArgumentException("--check-in-rate must be 0 to 100000");
+            }
             long bytes = BenchFiles.parseSize(size);
             if (bytes < 1) {
                 throw new IllegalArgumentException("--size must be at least 1 byte");
@@ -458,8 +476,8 @@ public final class BenchCommand implements ExtraCommand {
             cost.hasher(); // refuses an impossible cost before anything starts
             dev.progdist.fleet.FleetDevices.ids(prefix, devices); // refuses a bad prefix
             Home benchHome = keepHome ? keep() : run.prepare("bench-rollout");
-            return new RolloutBench.Options(benchHome, keepHome, prefix, devices, bytes, envelopeMode, g, warmupDevices, cost,
-                    checkInPeriod, workers, logins, serverHeap != null ? serverHeap : defaultServerHeapMiB(devices, bytes),
+            return new RolloutBench.Options(benchHome, keepHome, prefix, devices, bytes, envelopeMode, g, warmupDevices,
+                    warmupRounds, cost, checkInPeriod, Optional.ofNullable(checkInRate), workers, logins, serverHeap != null ? serverHeap : defaultServerHeapMiB(devices, bytes),
                     fleetHeap != null ? fleetHeap : defaultFleetHeapMiB(devices, workers, bytes), schedulerPeriod, loginTimeout, rolloutTimeout,
                     cryptoIterations);
         }

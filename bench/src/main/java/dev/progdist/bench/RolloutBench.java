@@ -53,7 +53,8 @@ public final class RolloutBench {
 
     /** What to run. */
     public record Options(Home home, boolean reuseHome, String prefix, int devices, long size, EnvelopeMode mode,
-            List<Integer> groups, int warmup, Argon2Cost cost, Duration checkIn, int workers, int logins,
+            List<Integer> groups, int warmup, int warmupRounds, Argon2Cost cost, Duration checkIn,
+            Optional<Integer> checkInRate, int workers, int logins,
             int serverHeapMiB, int fleetHeapMiB, long schedulerPeriodMillis, Duration loginTimeout,
             Duration rolloutTimeout, int cryptoIterations) {
     }
@@ -65,6 +66,19 @@ public final class RolloutBench {
     static final Set<String> ENDED = Set.of("finished", "stopped", "failed", "paused");
     /** {@code HH:MM:SS 1000 devices: 998 logged in, …} as {@code fleet run} prints it. */
     static final Pattern FLEET_STATUS = Pattern.compile("(\\d+) devices: (\\d+) logged in");
+    /** The end of that line: {@code (7543 check-ins)}, answered since the fleet started. */
+    static final Pattern FLEET_CHECK_INS = Pattern.compile("\\((\\d+) check-ins\\)");
+    /** How long the fleet's idle check-ins are measured before the rollout (no rollout running). */
+    static final Duration IDLE = Duration.ofSeconds(10);
+    /**
+     * After the warm-up both JVMs' compilers still work through the methods it made hot (measured:
+     * 0.65 of a core in the server, 0.23 in the fleet, for many seconds): the measured rollout
+     * starts once they have been quiet for {@link #SETTLE_STEP} (below {@link #SETTLE_QUIET} of one
+     * core each), or after {@link #SETTLE_MAX}.
+     */
+    static final Duration SETTLE_STEP = Duration.ofSeconds(2);
+    static final double SETTLE_QUIET = 0.05;
+    static final Duration SETTLE_MAX = Duration.ofSeconds(120);
     static final long POLL_MILLIS = 250;
     /**
      * How often a running rollout is read: each read costs the server a count over the rollout's
@@ -77,6 +91,7 @@ public final class RolloutBench {
     private final BenchOutput out;
     private final List<Process> children = new ArrayList<>();
     private final AtomicInteger fleetLoggedIn = new AtomicInteger(-1);
+    private final java.util.concurrent.atomic.AtomicLong fleetCheckIns = new java.util.concurrent.atomic.AtomicLong();
     private final List<String> failures = new ArrayList<>();
     private Path logs;
 
@@ -100,6 +115,10 @@ public final class RolloutBench {
         out.line("rollout", o.devices() + " devices " + o.prefix() + "-*, program of " + BenchFiles.size(o.size())
                 + " (pseudo-random), mode " + o.mode().label() + ", groups " + o.groups());
         out.line("Argon2id cost (server and users)", o.cost());
+        out.line("check-in", "every " + o.checkIn() + " per device at least; the server's pace "
+                + o.checkInRate().map(r -> r + "/s (--check-in-rate)").orElse("at its built-in default")
+                + (o.warmup() > 0 ? "; warm-up " + o.warmupRounds() + " round(s) of " + Math.min(o.warmup(), o.devices())
+                        + " devices" : "; no warm-up"));
         out.line("processes", "server (-Xmx" + o.serverHeapMiB() + "m) and fleet (-Xmx" + o.fleetHeapMiB()
                 + "m, " + o.workers() + " workers) as child JVMs; this JVM only creates and follows the rollout");
 
@@ -136,6 +155,7 @@ public final class RolloutBench {
         Process serverProcess;
         Process fleetProcess;
         RolloutRun measured;
+        Idle idle;
         try {
             t = System.nanoTime();
             serverProcess = spawn("server", serverEnvironment(), o.serverHeapMiB(), false, "server", "--port",
@@ -146,14 +166,18 @@ public final class RolloutBench {
             out.line("server", server + ", pid " + serverProcess.pid() + ", up in "
                     + BenchOutput.seconds(System.nanoTime() - t));
             try {
-                String warmupVersion = "0.1";
                 String version = "1.0";
-                for (String v : o.warmup() > 0 ? List.of(warmupVersion, version) : List.of(version)) {
+                List<String> warmupVersions = new ArrayList<>();
+                for (int round = 1; o.warmup() > 0 && round <= o.warmupRounds(); round++) {
+                    warmupVersions.add("0." + round);
+                }
+                for (String v : warmupVersions) {
                     publish(client, ops, home, program, programId, v);
                 }
+                publish(client, ops, home, program, programId, version);
                 client.postJson(ops, "/api/v1/programs/" + programId + "/grants", Map.of("userId", FLEET_USER));
-                out.line("program", programId + " " + version + (o.warmup() > 0 ? " (and " + warmupVersion
-                        + " for the warm-up)" : "") + " published (publisher-signed) and granted to " + FLEET_USER);
+                out.line("program", programId + " " + version + (warmupVersions.isEmpty() ? "" : " (and "
+                        + String.join(", ", warmupVersions) + " for the warm-up)") + " published (publisher-signed) and granted to " + FLEET_USER);
 
                 t = System.nanoTime();
                 fleetProcess = spawn("fleet", Map.of("PROGDIST_PASSWORD", new String(fleetSecret)),
@@ -166,18 +190,24 @@ public final class RolloutBench {
                         + " session each, Argon2id verify on the server) in " + BenchOutput.seconds(
                         System.nanoTime() - t));
 
-                if (o.warmup() > 0) {
+                for (String warmupVersion : warmupVersions) {
                     List<String> first = FleetDevices.ids(o.prefix(), o.devices()).subList(0,
                             Math.min(o.warmup(), o.devices()));
                     RolloutRun w = rollout(client, ops, programId, warmupVersion, Map.of("devices", first),
-                            List.of(100), "warm-up", serverProcess, fleetProcess);
-                    out.line("warm-up rollout (not counted)", first.size() + " devices, " + w.status() + ", "
-                            + BenchOutput.seconds(w.nanos()));
+                            List.of(100), "warm-up " + warmupVersion, serverProcess, fleetProcess);
+                    out.line("warm-up rollout " + warmupVersion + " (not counted)", first.size() + " devices, "
+                            + w.status() + ", " + BenchOutput.seconds(w.nanos()));
                     if (!"finished".equals(w.status())) {
                         failures.add("the warm-up rollout ended " + w.status() + ": " + w.detail());
                         return failures;
                     }
                 }
+
+                if (o.warmup() > 0) {
+                    out.line("compilers after the warm-up", settle(serverProcess, fleetProcess));
+                }
+                idle = idle(serverProcess, fleetProcess);
+                out.line("idle, no rollout running (" + IDLE.toSeconds() + " s)", idle.describe());
 
                 out.section("rollout: " + o.devices() + " devices, clock from creation to finished");
                 out.line("system load average (1 min) before", BenchOutput.load());
@@ -225,6 +255,12 @@ public final class RolloutBench {
         out.line("of it, the JIT compilers", share(measured.serverJit(), measured.serverCpu()) + " of the server's, "
                 + share(measured.fleetJit(), measured.fleetCpu()) + " of the fleet's (C1/C2 threads; high means the"
                 + " warm-up was too short)");
+        double idleShare = idle.cpuMillisPerSecond() * measured.nanos() / 1e9 / Math.max(1, installed);
+        out.line("check-ins answered during the rollout", measured.checkIns() + String.format(Locale.ROOT,
+                " (%.1f per device installed; from the fleet's status lines, 1 s apart)",
+                measured.checkIns() / (double) Math.max(1, installed)));
+        out.line("of it, what the idle fleet costs", BenchOutput.ms(idleShare) + " (the idle rate above over the"
+                + " rollout's wall time, per device: check-ins and timers that run with or without a rollout)");
         out.line("CPU busy over the rollout", String.format(Locale.ROOT, "%.2f of %d cores (server + fleet)",
                 (measured.serverCpu().toNanos() + measured.fleetCpu().toNanos()) / (double) measured.nanos(), cores));
         out.line("per device, startedAt → finishedAt, p50 / p99", BenchOutput.ms(delivery.percentileMillis(50))
@@ -303,6 +339,73 @@ public final class RolloutBench {
         return failures;
     }
 
+    /**
+     * What the fleet costs while no rollout runs: its devices' check-ins (each answered "nothing")
+     * and both processes' timers.
+     */
+    record Idle(long nanos, long checkIns, Duration serverCpu, Duration fleetCpu) {
+
+        double cpuMillisPerSecond() {
+            return (serverCpu.toNanos() + fleetCpu.toNanos()) / 1e6 / (nanos / 1e9);
+        }
+
+        String describe() {
+            double seconds = nanos / 1e9;
+            return String.format(Locale.ROOT, "%.1f check-ins/s; CPU server %.1f + fleet %.1f ms/s (%.2f cores)%s",
+                    checkIns / seconds, serverCpu.toNanos() / 1e6 / seconds, fleetCpu.toNanos() / 1e6 / seconds,
+                    cpuMillisPerSecond() / 1000, checkIns == 0 ? "" : String.format(Locale.ROOT,
+                            "; %.2f ms server + fleet per check-in", cpuMillisPerSecond() * seconds / checkIns));
+        }
+    }
+
+    /** Waits until both children's JIT compilers are quiet; says how long that took. */
+    private String settle(Process server, Process fleet) {
+        long t0 = System.nanoTime();
+        Optional<Duration> s0 = CompilerCpu.of(server.pid());
+        Optional<Duration> f0 = CompilerCpu.of(fleet.pid());
+        if (s0.isEmpty() || f0.isEmpty()) {
+            return "not followed (no /proc): the measured rollout starts now";
+        }
+        long quietNanos = (long) (SETTLE_STEP.toNanos() * SETTLE_QUIET);
+        while (true) {
+            long stepStart = System.nanoTime();
+            for (long left = SETTLE_STEP.toNanos(); left > 0; left = stepStart + SETTLE_STEP.toNanos() - System.nanoTime()) {
+                LockSupport.parkNanos(left);
+            }
+            checkChildren();
+            Duration s1 = CompilerCpu.of(server.pid()).orElse(s0.get());
+            Duration f1 = CompilerCpu.of(fleet.pid()).orElse(f0.get());
+            long ds = s1.minus(s0.get()).toNanos();
+            long df = f1.minus(f0.get()).toNanos();
+            String last = String.format(Locale.ROOT, "server %.0f, fleet %.0f ms of compiling in the last %d s",
+                    ds / 1e6, df / 1e6, SETTLE_STEP.toSeconds());
+            long waited = System.nanoTime() - t0;
+            if (ds <= quietNanos && df <= quietNanos) {
+                return "quiet after " + BenchOutput.seconds(waited) + " (" + last + ")";
+            }
+            if (waited >= SETTLE_MAX.toNanos()) {
+                return "still compiling after " + BenchOutput.seconds(waited) + " (" + last + "): the measured"
+                        + " rollout starts now";
+            }
+            s0 = Optional.of(s1);
+            f0 = Optional.of(f1);
+        }
+    }
+
+    /** Measures {@link Idle} over {@link #IDLE}, counting the check-ins from the fleet's status lines (1 s apart). */
+    private Idle idle(Process server, Process fleet) {
+        Duration serverCpu0 = cpu(server);
+        Duration fleetCpu0 = cpu(fleet);
+        long checkIns0 = fleetCheckIns.get();
+        long t0 = System.nanoTime();
+        for (long left = IDLE.toNanos(); left > 0; left = t0 + IDLE.toNanos() - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
+        checkChildren();
+        return new Idle(System.nanoTime() - t0, fleetCheckIns.get() - checkIns0, cpu(server).minus(serverCpu0),
+                cpu(fleet).minus(fleetCpu0));
+    }
+
     /** What one followed rollout gave: its end, wall time, both processes' CPU over it, its devices. */
     /**
      * @param createNanos      how long the create request took (targets selected and checked, groups made)
@@ -310,7 +413,7 @@ public final class RolloutBench {
      */
     record RolloutRun(String id, String status, String detail, long nanos, long createNanos, long firstStartNanos,
             Duration serverCpu, Duration fleetCpu, Optional<Duration> serverJit, Optional<Duration> fleetJit,
-            List<RolloutFigures.DeviceRow> rows) {
+            long checkIns, List<RolloutFigures.DeviceRow> rows) {
     }
 
     /** Creates a started rollout and follows it until it ends (or the timeout), with a progress line. */
@@ -330,6 +433,7 @@ public final class RolloutBench {
         Duration fleetCpu0 = cpu(fleet);
         Optional<Duration> serverJit0 = CompilerCpu.of(server.pid());
         Optional<Duration> fleetJit0 = CompilerCpu.of(fleet.pid());
+        long checkIns0 = fleetCheckIns.get();
         Instant created = Instant.now();
         long t0 = System.nanoTime();
         JsonNode r = client.postJson(ops, "/api/v1/rollouts", body);
@@ -351,6 +455,7 @@ public final class RolloutBench {
         Duration fleetCpu = cpu(fleet).minus(fleetCpu0);
         Optional<Duration> serverJit = CompilerCpu.of(server.pid()).flatMap(j -> serverJit0.map(j::minus));
         Optional<Duration> fleetJit = CompilerCpu.of(fleet.pid()).flatMap(j -> fleetJit0.map(j::minus));
+        long checkIns = fleetCheckIns.get() - checkIns0;
         String status = r.path("status").asText();
         if (!ENDED.contains(status)) {
             status = "not ended within " + o.rolloutTimeout() + " (" + status + ")";
@@ -364,7 +469,7 @@ public final class RolloutBench {
         long firstStartNanos = RolloutFigures.firstStarted(rows).map(first -> Duration.between(created, first).toNanos())
                 .orElse(-1L);
         return new RolloutRun(id, status, detail, nanos, createNanos, firstStartNanos, serverCpu, fleetCpu, serverJit,
-                fleetJit, rows);
+                fleetJit, checkIns, rows);
     }
 
     private static List<RolloutFigures.DeviceRow> devicePages(FirstPathClient client, SessionResponse ops, String id) {
@@ -413,6 +518,7 @@ public final class RolloutBench {
         env.put("PROGDIST_CHANNEL_MAX_PER_USER", String.valueOf(o.workers() + 5));
         env.put("PROGDIST_ROLLOUT_SCHEDULER_PERIOD", String.valueOf(o.schedulerPeriodMillis()));
         env.put("PROGDIST_ROLLOUT_CHECK_IN_AFTER", o.checkIn().toString());
+        o.checkInRate().ifPresent(r -> env.put("PROGDIST_ROLLOUT_CHECK_IN_RATE", String.valueOf(r)));
         for (Map.Entry<String, String> e : o.cost().settings().entrySet()) {
             env.put(e.getKey().toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_'), e.getValue());
         }
@@ -467,6 +573,10 @@ public final class RolloutBench {
                 Matcher m = FLEET_STATUS.matcher(line);
                 if (m.find()) {
                     fleetLoggedIn.set(Integer.parseInt(m.group(2)));
+                    Matcher c = FLEET_CHECK_INS.matcher(line);
+                    if (c.find()) {
+                        fleetCheckIns.set(Long.parseLong(c.group(1)));
+                    }
                 }
             }
         } catch (IOException e) {

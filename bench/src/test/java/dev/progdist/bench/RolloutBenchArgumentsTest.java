@@ -50,6 +50,8 @@ class RolloutBenchArgumentsTest {
         assertThat(d.mode).isEqualTo("wrapped");
         assertThat(RolloutFigures.groups(d.groups)).containsExactly(100);
         assertThat(d.argon2MemoryKiB).as("Argon2id left at the server's default unless asked").isNull();
+        assertThat(d.checkInRate).as("the server's check-in pace left at its default unless asked").isNull();
+        assertThat(d.warmupRounds).isEqualTo(1);
     }
 
     @Test
@@ -73,6 +75,8 @@ class RolloutBenchArgumentsTest {
         assertThatThrownBy(() -> parse("--devices", "0").options()).hasMessageContaining("--devices");
         assertThatThrownBy(() -> parse("--mode", "sideways").options()).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> parse("--check-in", "soon").options()).hasMessageContaining("--check-in");
+        assertThatThrownBy(() -> parse("--warmup-rounds", "0").options()).hasMessageContaining("--warmup-rounds");
+        assertThatThrownBy(() -> parse("--check-in-rate", "-1").options()).hasMessageContaining("--check-in-rate");
     }
 
     @Test

@@ -87,8 +87,12 @@ public final class Database implements AutoCloseable {
     /** The default URL: an H2 file database in {@code home}. */
     public static String defaultUrl(Home home) {
         Home.ensurePrivateDirectory(home.databaseDir());
-        // short row locks (a session being opened, a user being changed) are waited for, not failed after H2's 1 s
-        return "jdbc:h2:file:" + home.databaseDir().resolve("progdist") + ";AUTO_SERVER=TRUE;LOCK_TIMEOUT=10000";
+        // short row locks (a session being opened, a user being changed) are waited for, not failed after H2's 1 s;
+        // each pooled connection keeps 64 parsed statements, not H2's 8: a delivery and a check-in
+        // together run more than 8 distinct statements on one connection, and parsing them again
+        // made each statement about 3 times slower (measured: 10.6 against 3.3 µs each)
+        return "jdbc:h2:file:" + home.databaseDir().resolve("progdist")
+                + ";AUTO_SERVER=TRUE;LOCK_TIMEOUT=10000;QUERY_CACHE_SIZE=64";
     }
 
     /**
