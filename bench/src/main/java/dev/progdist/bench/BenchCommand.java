@@ -379,9 +379,9 @@ public final class BenchCommand implements ExtraCommand {
         Integer warmup;
 
         @Option(names = "--warmup-rounds", paramLabel = "R", defaultValue = "1",
-                description = "warm-up rollouts to those devices, one after the other (versions 0.1, 0.2, …):"
-                        + " methods run a few times per delivery reach the JIT's top tier only after a few"
-                        + " thousand deliveries (default: ${DEFAULT-VALUE})")
+                description = "warm-up rollouts to those devices, one after the other (versions 0.1, 0.2, …), to"
+                        + " see whether a longer warm-up changes the JIT's share of the measured rollout (at 1,000"
+                        + " devices a second round did not; default: ${DEFAULT-VALUE})")
         int warmupRounds;
 
         @Option(names = "--check-in-rate", paramLabel = "R",
