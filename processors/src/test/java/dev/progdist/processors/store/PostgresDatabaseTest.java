@@ -53,6 +53,26 @@ class PostgresDatabaseTest {
     }
 
     @Test
+    void theForeignKeysDeclaredAgainByMigrationSevenHold() throws Exception {
+        try (Connection c = db.connection();
+                ResultSet rs = c.createStatement().executeQuery("SELECT constraint_name FROM "
+                        + "information_schema.table_constraints WHERE constraint_type = 'FOREIGN KEY' AND table_schema = '"
+                        + schema.name() + "' AND table_name IN ('rollout_assignments', 'rollout_groups', 'entitlements',"
+                        + " 'device_tags') ORDER BY constraint_name")) {
+            java.util.List<String> names = new java.util.ArrayList<>();
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+            assertThat(names).containsExactly("device_tags_device_id_fk", "entitlements_user_id_fk",
+                    "rollout_assignments_rollout_id_fk", "rollout_groups_rollout_id_fk");
+        }
+        try (Connection c = db.connection()) {
+            assertThatThrownBy(() -> c.createStatement().execute("INSERT INTO device_tags VALUES ('none', 'beta')"))
+                    .hasMessageContaining("device_tags_device_id_fk");
+        }
+    }
+
+    @Test
     void usersSessionsThrottlingAndAuditWork() {
         PasswordHasher hasher = new PasswordHasher(1024, 1, 1);
         UserDirectory users = new UserDirectory(db, hasher, Clock.systemUTC());

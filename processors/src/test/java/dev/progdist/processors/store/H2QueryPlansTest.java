@@ -1,0 +1,69 @@
+package dev.progdist.processors.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.progdist.protocol.Home;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * H2 finds a row of a table with a composite primary key by that key, not by the foreign-key index
+ * on its first column (which read every assignment of a rollout per check-in before migration V7),
+ * and the foreign keys V7 declared again still hold.
+ */
+class H2QueryPlansTest {
+
+    @TempDir
+    Path dir;
+
+    private Database db;
+
+    @BeforeEach
+    void open() {
+        db = Database.openHome(Home.at(dir), 2);
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "UPDATE rollout_assignments SET attempts = attempts + 1 WHERE rollout_id = 'r' AND device_id = 'd'",
+        "SELECT state FROM rollout_assignments WHERE rollout_id = 'r' AND device_id = 'd'",
+        "SELECT status FROM rollout_groups WHERE rollout_id = 'r' AND group_no = 1",
+        "SELECT granted_by FROM entitlements WHERE user_id = 'u' AND program_id = 'p'",
+        "SELECT tag FROM device_tags WHERE device_id = 'd' AND tag = 't'"})
+    void aLookupByTheWholeKeyUsesThePrimaryKey(String sql) throws SQLException {
+        // planned on empty tables, as the first rollout's statements are (H2 keeps the plan)
+        try (Connection c = db.connection(); Statement s = c.createStatement();
+                ResultSet plan = s.executeQuery("EXPLAIN " + sql)) {
+            plan.next();
+            assertThat(plan.getString(1)).contains("PRIMARY_KEY").doesNotContain("CONSTRAINT_INDEX");
+        }
+    }
+
+    @Test
+    void theForeignKeysStillHold() throws SQLException {
+        try (Connection c = db.connection(); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.execute("INSERT INTO rollout_groups (rollout_id, group_no, status,"
+                    + " success_threshold, error_threshold, error_threshold_kind) VALUES ('none', 1, 'scheduled', 100,"
+                    + " 0, 'count')")).isInstanceOf(SQLException.class).hasMessageContaining("ROLLOUT_GROUPS_ROLLOUT_ID_FK");
+            assertThatThrownBy(() -> s.execute("INSERT INTO entitlements VALUES ('nobody', 'p', 'ops', CURRENT_TIMESTAMP)"))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("ENTITLEMENTS_USER_ID_FK");
+            assertThatThrownBy(() -> s.execute("INSERT INTO device_tags VALUES ('none', 'beta')"))
+                    .isInstanceOf(SQLException.class).hasMessageContaining("DEVICE_TAGS_DEVICE_ID_FK");
+        }
+    }
+}
