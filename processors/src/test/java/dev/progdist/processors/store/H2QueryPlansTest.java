@@ -41,6 +41,7 @@ class H2QueryPlansTest {
     @ParameterizedTest
     @ValueSource(strings = {
         "UPDATE rollout_assignments SET attempts = attempts + 1 WHERE rollout_id = 'r' AND device_id = 'd'",
+        "UPDATE rollout_assignments SET state = 'offered' WHERE rollout_id = 'r' AND device_id = 'd' AND state = 'scheduled'",
         "SELECT state FROM rollout_assignments WHERE rollout_id = 'r' AND device_id = 'd'",
         "SELECT status FROM rollout_groups WHERE rollout_id = 'r' AND group_no = 1",
         "SELECT granted_by FROM entitlements WHERE user_id = 'u' AND program_id = 'p'",
@@ -51,6 +52,38 @@ class H2QueryPlansTest {
                 ResultSet plan = s.executeQuery("EXPLAIN " + sql)) {
             plan.next();
             assertThat(plan.getString(1)).contains("PRIMARY_KEY").doesNotContain("CONSTRAINT_INDEX");
+        }
+    }
+
+    /**
+     * A new database before H2's first ANALYZE, opened again (as the server opens one that the CLI
+     * made: H2 then loads the foreign key's index before the primary key's), as the first rollout
+     * finds it: the check-in's offer reads the one assignment, not the rollout's 1,000.
+     */
+    @Test
+    void theOfferOfOneAssignmentReadsOneRowOfAThousand() throws SQLException {
+        db.close();
+        db = Database.openHome(Home.at(dir), 2);
+        try (Connection c = db.connection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO rollouts (rollout_id, program_id, version, mode, status, target_kind, group_spec,"
+                    + " target_order, success_threshold, on_success, error_threshold, error_threshold_kind,"
+                    + " security_threshold, device_timeout_seconds, retries, retry_backoff_seconds, dynamic_targets,"
+                    + " fresh_key_per_group, start_requested, created_by, created_at, updated_at) VALUES ('r', 'p', '1',"
+                    + " 'wrapped', 'running', 'all', '100', 'registration', 100, 'next', 0, 'count', 1, 60, 0, 1, FALSE,"
+                    + " FALSE, TRUE, 'ops', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)");
+            s.execute("INSERT INTO rollout_assignments (rollout_id, device_id, group_no, position, state, updated_at)"
+                    + " SELECT 'r', 'd-' || X, 1, X, 'scheduled', CURRENT_TIMESTAMP FROM SYSTEM_RANGE(1, 1000)");
+            try (var explain = c.prepareStatement("EXPLAIN ANALYZE UPDATE rollout_assignments SET state = 'offered',"
+                    + " offered_at = ?, updated_at = ? WHERE rollout_id = ? AND device_id = ? AND state = 'scheduled'")) {
+                explain.setObject(1, java.time.OffsetDateTime.now());
+                explain.setObject(2, java.time.OffsetDateTime.now());
+                explain.setString(3, "r");
+                explain.setString(4, "d-500");
+                try (ResultSet plan = explain.executeQuery()) {
+                    plan.next();
+                    assertThat(plan.getString(1)).contains("PRIMARY_KEY").containsPattern("scanCount: [12] ");
+                }
+            }
         }
     }
 
