@@ -196,7 +196,10 @@ public final class RolloutBench {
                     RolloutRun w = rollout(client, ops, programId, warmupVersion, Map.of("devices", first),
                             List.of(100), "warm-up " + warmupVersion, serverProcess, fleetProcess);
                     out.line("warm-up rollout " + warmupVersion + " (not counted)", first.size() + " devices, "
-                            + w.status() + ", " + BenchOutput.seconds(w.nanos()));
+                            + w.status() + ", " + BenchOutput.seconds(w.nanos()) + "; server + fleet CPU "
+                            + BenchOutput.ms(w.serverCpu().plus(w.fleetCpu()).toNanos() / 1e6 / Math.max(1, first.size()))
+                            + " per device, of it the JIT compilers " + share(w.serverJit(), w.serverCpu()) + " / "
+                            + share(w.fleetJit(), w.fleetCpu()));
                     if (!"finished".equals(w.status())) {
                         failures.add("the warm-up rollout ended " + w.status() + ": " + w.detail());
                         return failures;
