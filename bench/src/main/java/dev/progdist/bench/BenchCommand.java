@@ -346,7 +346,7 @@ public final class BenchCommand implements ExtraCommand {
                         + " children stopped, the crypto-only work of one delivery, both ends (TLS 1.3 handshake, key"
                         + " wrap, envelope, opening, the TRP's publisher check, receipt signature and check; wrapped:"
                         + " the release's one encryption amortised over N), per step on one thread, then on one thread"
-                        + " per core at once, and the ratio",
+                        + " per core at once (three readings, their median counts), and the ratio",
                 "%n  rollout devices/s / crypto-only devices/s on all cores (measured)",
                 "%n(goal >= 0.5 at N = 1,000). Logs of both children in <home>/logs.",
                 "%nExit status 0 only if the rollout finished with every device installed; otherwise one FAILED"

@@ -106,6 +106,17 @@ public final class RolloutFigures {
         return 1000.0 / cryptoMillisPerDevice * cores;
     }
 
+    /** The median of {@code readings} (the mean of the middle two for an even count); at least one reading. */
+    public static double median(double... readings) {
+        if (readings.length == 0) {
+            throw new IllegalArgumentException("no readings");
+        }
+        double[] sorted = readings.clone();
+        java.util.Arrays.sort(sorted);
+        int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
     /** The bench's ratio: rollout devices/s divided by the crypto-only bound on all of the machine's cores. */
     public static double ratio(double rolloutPerSecond, double cryptoMillisPerDevice, int cores) {
         return rolloutPerSecond / cryptoBound(cryptoMillisPerDevice, cores);

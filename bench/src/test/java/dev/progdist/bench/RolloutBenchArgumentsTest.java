@@ -116,6 +116,9 @@ class RolloutBenchArgumentsTest {
         // 20 ms of crypto per device: 50 devices/s on one core, 100 on two; 25 devices/s is a quarter
         assertThat(RolloutFigures.cryptoBound(20.0, 2)).isEqualTo(100.0);
         assertThat(RolloutFigures.ratio(25.0, 20.0, 2)).isEqualTo(0.25);
+        assertThat(RolloutFigures.median(57.3, 75.4, 61.1)).isEqualTo(61.1);
+        assertThat(RolloutFigures.median(60.0, 70.0)).isEqualTo(65.0);
+        assertThatThrownBy(RolloutFigures::median).isInstanceOf(IllegalArgumentException.class);
         RolloutCrypto.Result r = new RolloutCrypto.Result(new Samples(), new Samples(), new Samples(), new Samples(),
                 new Samples(), new Samples(), new Samples(), samples(10_000_000L, 30_000_000L), new Samples(),
                 1_000_000_000L);
