@@ -338,7 +338,7 @@ public final class BenchCommand implements ExtraCommand {
                         + " published and granted. Then the server and the fleet ('fleet run') start as separate child"
                         + " JVMs (the server allows N+5 sessions and workers+5 second paths per user and ticks its"
                         + " rollout scheduler every --scheduler-period); when every fleet device is logged in, an"
-                        + " optional warm-up rollout to the first --warmup devices, then the measured rollout to all N"
+                        + " --warmup-rounds warm-up rollouts to the first --warmup devices, then the measured rollout to all N"
                         + " (targets device=<prefix>-*), clock from its creation until it finished.",
                 "%nPrints devices/s (installed / wall time), server and fleet CPU ms per device (each process's"
                         + " utime+stime over the rollout only), p50/p99 per-device time from the rollout's device"
@@ -378,10 +378,11 @@ public final class BenchCommand implements ExtraCommand {
                         + " device, at most " + RolloutBench.DEFAULT_MAX_WARMUP + ")")
         Integer warmup;
 
-        @Option(names = "--warmup-rounds", paramLabel = "R", defaultValue = "1",
-                description = "warm-up rollouts to those devices, one after the other (versions 0.1, 0.2, …), to"
-                        + " see whether a longer warm-up changes the JIT's share of the measured rollout (at 1,000"
-                        + " devices a second round did not; default: ${DEFAULT-VALUE})")
+        @Option(names = "--warmup-rounds", paramLabel = "R", defaultValue = "9",
+                description = "warm-up rollouts to those devices, one after the other (versions 0.1, 0.2, …), 1 to"
+                        + " 9; at 1,000 devices each round cost less CPU per device than the one before until"
+                        + " about the ninth (the fleet's JIT settles there; 1 round measures a JVM still"
+                        + " compiling; default: ${DEFAULT-VALUE})")
         int warmupRounds;
 
         @Option(names = "--check-in-rate", paramLabel = "R",

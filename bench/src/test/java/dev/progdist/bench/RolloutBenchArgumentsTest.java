@@ -51,7 +51,7 @@ class RolloutBenchArgumentsTest {
         assertThat(RolloutFigures.groups(d.groups)).containsExactly(100);
         assertThat(d.argon2MemoryKiB).as("Argon2id left at the server's default unless asked").isNull();
         assertThat(d.checkInRate).as("the server's check-in pace left at its default unless asked").isNull();
-        assertThat(d.warmupRounds).isEqualTo(1);
+        assertThat(d.warmupRounds).isEqualTo(9);
     }
 
     @Test
