@@ -51,9 +51,7 @@ public class V7__Foreign_keys_after_primary_keys extends BaseJavaMigration {
         Connection c = context.getConnection();
         try (Statement s = c.createStatement()) {
             for (ForeignKey key : KEYS) {
-                for (String existing : foreignKeys(c, key.table())) {
-                    s.execute("ALTER TABLE " + key.table() + " DROP CONSTRAINT " + quoted(existing));
-                }
+                s.execute("ALTER TABLE " + key.table() + " DROP CONSTRAINT " + quoted(foreignKey(c, key.table())));
                 s.execute("ALTER TABLE " + key.table() + " ADD CONSTRAINT " + key.name() + " FOREIGN KEY ("
                         + key.column() + ") REFERENCES " + key.references() + key.onDelete());
             }
@@ -63,8 +61,8 @@ public class V7__Foreign_keys_after_primary_keys extends BaseJavaMigration {
         }
     }
 
-    /** The names of {@code table}'s foreign keys (each of these tables has exactly one, from V1–V6). */
-    private static List<String> foreignKeys(Connection c, String table) throws SQLException {
+    /** The name of {@code table}'s one foreign key (each of these tables has exactly one, from V1–V6). */
+    private static String foreignKey(Connection c, String table) throws SQLException {
         List<String> names = new ArrayList<>();
         try (PreparedStatement q = c.prepareStatement("SELECT constraint_name FROM information_schema.table_constraints"
                 + " WHERE constraint_type = 'FOREIGN KEY' AND table_schema = current_schema"
@@ -79,7 +77,7 @@ public class V7__Foreign_keys_after_primary_keys extends BaseJavaMigration {
         if (names.size() != 1) {
             throw new SQLException("expected one foreign key on " + table + ", found " + names);
         }
-        return names;
+        return names.get(0);
     }
 
     private static String quoted(String identifier) {

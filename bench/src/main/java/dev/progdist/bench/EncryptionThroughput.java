@@ -41,10 +41,7 @@ public final class EncryptionThroughput {
         }
 
         public double median() {
-            double[] sorted = mbPerSecond.clone();
-            Arrays.sort(sorted);
-            int n = sorted.length;
-            return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+            return mbPerSecond.length == 0 ? Double.NaN : RolloutFigures.median(mbPerSecond);
         }
     }
 

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,6 +41,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -199,7 +201,7 @@ public final class RolloutBench {
                             List.of(100), "warm-up " + warmupVersion, serverProcess, fleetProcess);
                     out.line("warm-up rollout " + warmupVersion + " (not counted)", first.size() + " devices, "
                             + w.status() + ", " + BenchOutput.seconds(w.nanos()) + "; server + fleet CPU "
-                            + BenchOutput.ms(w.serverCpu().plus(w.fleetCpu()).toNanos() / 1e6 / Math.max(1, first.size()))
+                            + BenchOutput.ms(RolloutFigures.cpuMillisPerDevice(w.serverCpu().plus(w.fleetCpu()), first.size()))
                             + " per device, of it the JIT compilers " + share(w.serverJit(), w.serverCpu()) + " / "
                             + share(w.fleetJit(), w.fleetCpu()));
                     if (!"finished".equals(w.status())) {
@@ -313,8 +315,8 @@ public final class RolloutBench {
         BenchFiles.deleteQuietly(program);
         double allCores = RolloutFigures.median(readings);
         out.line("crypto-only devices/s on all " + cores + " cores, measured", rate(allCores) + " (median of "
-                + readings.length + " readings: " + java.util.Arrays.stream(readings).mapToObj(RolloutBench::rate)
-                        .collect(java.util.stream.Collectors.joining(", ")) + "; " + cores + " threads at once, "
+                + readings.length + " readings: " + Arrays.stream(readings).mapToObj(RolloutBench::rate)
+                        .collect(Collectors.joining(", ")) + "; " + cores + " threads at once, "
                 + o.cryptoIterations() + " deliveries each after as many warm-up ones; wall time)");
 
         out.section("ratios");
