@@ -176,7 +176,7 @@ final class Engine {
      */
     void stop(Connection c, RolloutRow r, String reason, String detail, boolean alert) throws SQLException {
         String where = "a.state IN ('scheduled', 'offered')";
-        events.assignmentsWhere(c, r.id(), "cancelled", "rollout-stopped", where);
+        movedWhere(c, r.id(), "cancelled", "rollout-stopped", where);
         update(c, "UPDATE rollout_assignments SET state = 'cancelled', reason_code = 'rollout-stopped', "
                 + "reason_detail = ?, finished_at = ?, updated_at = ? WHERE rollout_id = ? AND state IN ('scheduled', 'offered')",
                 "the rollout was stopped (" + reason + ")", ts(), ts(), r.id());
@@ -228,7 +228,7 @@ final class Engine {
         update(c, "UPDATE rollout_assignments SET state = ?, reason_code = ?, reason_detail = ?, security_failure = ?, "
                 + "attempts = ?, finished_at = ?, updated_at = ? WHERE rollout_id = ? AND device_id = ?",
                 to, cutCode, cutDetail, security, attempts, ts, ts, r.id(), deviceId);
-        events.assignment(c, r.id(), groupNo, deviceId, from, to, cutCode);
+        moved(c, r.id(), groupNo, deviceId, from, to, cutCode, security);
         if (security) {
             update(c, "UPDATE rollouts SET security_failures = security_failures + 1, updated_at = ? "
                     + "WHERE rollout_id = ?", ts, r.id());
@@ -239,7 +239,7 @@ final class Engine {
             update(c, "UPDATE rollout_assignments SET state = 'scheduled', next_attempt_at = ?, deadline_at = ?, "
                     + "finished_at = NULL, updated_at = ? WHERE rollout_id = ? AND device_id = ?",
                     Database.timestamp(next), Database.timestamp(next.plus(r.timeout())), ts, r.id(), deviceId);
-            events.assignment(c, r.id(), groupNo, deviceId, to, "scheduled", "retry");
+            moved(c, r.id(), groupNo, deviceId, to, "scheduled", "retry", false);
         }
     }
 
@@ -278,7 +278,7 @@ final class Engine {
         all[params.length] = r.programId();
         all[params.length + 1] = r.version();
         String condition = where + " AND " + ALREADY_INSTALLED;
-        events.assignmentsWhere(c, r.id(), "installed", "already-installed", condition, all);
+        movedWhere(c, r.id(), "installed", "already-installed", condition, all);
         Object[] updateParams = new Object[all.length + 5];
         updateParams[0] = "the device's ledger holds a verified receipt for this version";
         updateParams[1] = ts();
@@ -330,7 +330,7 @@ final class Engine {
         update(c, "UPDATE rollout_assignments SET state = 'excluded', reason_code = ?, reason_detail = ?, "
                 + "finished_at = ?, updated_at = ? WHERE rollout_id = ? AND device_id = ?",
                 Database.cut(why.code(), 64), Database.cut(why.detail(), 1000), ts(), ts(), id, deviceId);
-        events.assignment(c, id, groupNo, deviceId, from, "excluded", why.code());
+        moved(c, id, groupNo, deviceId, from, "excluded", why.code(), false);
     }
 
     // ---- counting ------------------------------------------------------------------------------
@@ -361,19 +361,62 @@ final class Engine {
         return m;
     }
 
-    /** Per group number, GROUP BY in the database. */
+    /** The group row's count column of an assignment state ({@code timed-out} → {@code n_timed_out}). */
+    static String countColumn(String state) {
+        if (!STATES.contains(state)) {
+            throw new IllegalArgumentException("not an assignment state: " + state);
+        }
+        return "n_" + state.replace('-', '_');
+    }
+
+    private static final String COUNT_COLUMNS = String.join(", ", STATES.stream().map(Engine::countColumn).toList())
+            + ", n_security_failed";
+
+    /**
+     * Per group number, from the counts kept on the group rows: a few rows read, whatever the
+     * number of targets. {@link #moved} and {@link #movedWhere} keep them, {@link #recount} sets them.
+     */
     Map<Integer, Counts> countsByGroup(Connection c, String id) throws SQLException {
+        Map<Integer, Counts> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT group_no, " + COUNT_COLUMNS
+                + " FROM rollout_groups WHERE rollout_id = ? ORDER BY group_no")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Map<String, Long> m = new LinkedHashMap<>();
+                    for (int i = 0; i < STATES.size(); i++) {
+                        m.put(STATES.get(i), rs.getLong(2 + i));
+                    }
+                    out.put(rs.getInt(1), new Counts(m, rs.getLong(2 + STATES.size())));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Per group number, counted over the assignments themselves (O(targets)): what
+     * {@link #recount} stores, and what tests compare the kept counts with.
+     */
+    Map<Integer, Counts> countedByGroup(Connection c, String id) throws SQLException {
         Map<Integer, Map<String, Long>> states = new LinkedHashMap<>();
         Map<Integer, Long> security = new LinkedHashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT group_no, state, security_failure, COUNT(*) "
-                + "FROM rollout_assignments WHERE rollout_id = ? GROUP BY group_no, state, security_failure")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT g.group_no, a.state, a.security_failure, COUNT(a.state) "
+                + "FROM rollout_groups g LEFT JOIN rollout_assignments a ON a.rollout_id = g.rollout_id "
+                + "AND a.group_no = g.group_no WHERE g.rollout_id = ? GROUP BY g.group_no, a.state, a.security_failure "
+                + "ORDER BY g.group_no")) {
             ps.setString(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     int g = rs.getInt(1);
+                    Map<String, Long> m = states.computeIfAbsent(g, k -> emptyCounts());
+                    String state = rs.getString(2);
+                    if (state == null) {
+                        continue; // a group with no assignment (yet)
+                    }
                     long n = rs.getLong(4);
-                    states.computeIfAbsent(g, k -> emptyCounts()).merge(rs.getString(2), n, Long::sum);
-                    if (rs.getBoolean(3) && "failed".equals(rs.getString(2))) {
+                    m.merge(state, n, Long::sum);
+                    if (rs.getBoolean(3) && "failed".equals(state)) {
                         security.merge(g, n, Long::sum);
                     }
                 }
@@ -382,5 +425,92 @@ final class Engine {
         Map<Integer, Counts> out = new LinkedHashMap<>();
         states.forEach((g, m) -> out.put(g, new Counts(m, security.getOrDefault(g, 0L))));
         return out;
+    }
+
+    /**
+     * Sets the kept counts of every group of the rollout from its assignments: once, after its
+     * assignments were inserted in bulk (creation, devices joining a dynamic rollout).
+     */
+    void recount(Connection c, String id) throws SQLException {
+        StringBuilder set = new StringBuilder();
+        for (String s : STATES) {
+            set.append(countColumn(s)).append(" = ?, ");
+        }
+        set.append("n_security_failed = ?");
+        for (Map.Entry<Integer, Counts> e : countedByGroup(c, id).entrySet()) {
+            Object[] params = new Object[STATES.size() + 3];
+            for (int i = 0; i < STATES.size(); i++) {
+                params[i] = e.getValue().get(STATES.get(i));
+            }
+            params[STATES.size()] = e.getValue().securityFailed();
+            params[STATES.size() + 1] = id;
+            params[STATES.size() + 2] = e.getKey();
+            update(c, "UPDATE rollout_groups SET " + set + " WHERE rollout_id = ? AND group_no = ?", params);
+        }
+    }
+
+    /**
+     * One assignment moved from {@code from} to {@code to}: its event, and its group's kept counts
+     * ({@code security}: a final security failure). The caller holds the rollout row, so the group
+     * row is taken in the documented lock order.
+     */
+    void moved(Connection c, String id, int groupNo, String deviceId, String from, String to, String reason,
+            boolean security) throws SQLException {
+        events.assignment(c, id, groupNo, deviceId, from, to, reason);
+        moveCount(c, id, groupNo, from, to, 1, security);
+    }
+
+    /**
+     * The assignments of {@code alias a} matching {@code where} are about to move to {@code to} by
+     * one set-based UPDATE: their events and their groups' kept counts. Call it just before that
+     * UPDATE, with the same condition.
+     */
+    void movedWhere(Connection c, String id, String to, String reason, String where, Object... params)
+            throws SQLException {
+        List<Object[]> moving = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.group_no, a.state, COUNT(*) FROM rollout_assignments a "
+                + "WHERE a.rollout_id = ? AND (" + where + ") GROUP BY a.group_no, a.state")) {
+            ps.setString(1, id);
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(2 + i, params[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    moving.add(new Object[] {rs.getInt(1), rs.getString(2), rs.getLong(3)});
+                }
+            }
+        }
+        if (moving.isEmpty()) {
+            return;
+        }
+        events.assignmentsWhere(c, id, to, reason, where, params);
+        for (Object[] m : moving) {
+            moveCount(c, id, (Integer) m[0], (String) m[1], to, (Long) m[2], false);
+        }
+    }
+
+    private static void moveCount(Connection c, String id, int groupNo, String from, String to, long n, boolean security)
+            throws SQLException {
+        if (from != null && from.equals(to)) {
+            return;
+        }
+        String minus = from == null ? "" : countColumn(from) + " = " + countColumn(from) + " - ?, ";
+        String plus = countColumn(to) + " = " + countColumn(to) + " + ?";
+        String sec = security ? ", n_security_failed = n_security_failed + ?" : "";
+        List<Object> params = new ArrayList<>();
+        if (from != null) {
+            params.add(n);
+        }
+        params.add(n);
+        if (security) {
+            params.add(n);
+        }
+        params.add(id);
+        params.add(groupNo);
+        if (update(c, "UPDATE rollout_groups SET " + minus + plus + sec + " WHERE rollout_id = ? AND group_no = ?",
+                params.toArray()) != 1) {
+            // fail closed: counts that no longer match their assignments would drive the thresholds
+            throw new IllegalStateException("rollout " + id + " has no group " + groupNo + " to count in");
+        }
     }
 }

@@ -84,7 +84,7 @@ public final class RolloutDeliveries implements RolloutLink, DeliverySettlement 
                 + "started_at = ?, finished_at = NULL, updated_at = ? WHERE rollout_id = ? AND device_id = ?",
                 deliveryId, engine.ts(), engine.ts(), id, deviceId);
         Engine.update(c, "UPDATE deliveries SET rollout_id = ? WHERE delivery_id = ?", id, deliveryId);
-        engine.events.assignment(c, id, groupNo, deviceId, from, "delivering", null);
+        engine.moved(c, id, groupNo, deviceId, from, "delivering", null, false);
         return Optional.of(new Assignment(id, groupNo, r.mode(), r.releaseScope(groupNo)));
     }
 
@@ -152,14 +152,14 @@ public final class RolloutDeliveries implements RolloutLink, DeliverySettlement 
             Engine.update(c, "UPDATE rollout_assignments SET state = 'installed', reason_code = NULL, reason_detail = NULL, "
                     + "security_failure = FALSE, finished_at = ?, updated_at = ? WHERE rollout_id = ? AND device_id = ?",
                     engine.ts(), engine.ts(), id, deviceId);
-            engine.events.assignment(c, id, groupNo, deviceId, "delivering", "installed", null);
+            engine.moved(c, id, groupNo, deviceId, "delivering", "installed", null, false);
         } else {
             switch (FailureKind.of(code)) {
                 case CANCELLED -> {
                     Engine.update(c, "UPDATE rollout_assignments SET state = 'cancelled', reason_code = 'rollout-stopped', "
                             + "reason_detail = ?, finished_at = ?, updated_at = ? WHERE rollout_id = ? AND device_id = ?",
                             Database.cut(detail, 1000), engine.ts(), engine.ts(), id, deviceId);
-                    engine.events.assignment(c, id, groupNo, deviceId, "delivering", "cancelled", "rollout-stopped");
+                    engine.moved(c, id, groupNo, deviceId, "delivering", "cancelled", "rollout-stopped", false);
                 }
                 case SECURITY -> {
                     engine.failed(c, r, deviceId, groupNo, "delivering", attempts, "failed", code, detail, true);

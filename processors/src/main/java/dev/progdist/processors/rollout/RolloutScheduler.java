@@ -202,36 +202,42 @@ public final class RolloutScheduler {
         }
     }
 
-    /** Assignments past their deadline: timed out, then the retry rule. */
+    /**
+     * Assignments past their deadline: timed out, then the retry rule. One state at a time, each a
+     * range of the index {@code (rollout_id, state, deadline_at)}, so a tick reads the expired
+     * assignments only, not all the rollout's (measured before: 10,001 rows read per tick for a
+     * 10,000-device rollout, about 10 ms). Not yet started ones count only in running groups.
+     */
     private void timeouts(Connection c, RolloutRow r) throws SQLException {
         int done = 0;
-        while (done < MAX_TIMEOUTS) {
-            List<Object[]> page = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT a.device_id, a.group_no, a.state, a.attempts FROM "
-                    + "rollout_assignments a WHERE a.rollout_id = ? AND a.deadline_at < ? AND (a.state = 'delivering' "
-                    + "OR (a.state IN ('scheduled', 'offered') AND a.group_no IN (SELECT g.group_no FROM rollout_groups g "
-                    + "WHERE g.rollout_id = ? AND g.status = 'running'))) ORDER BY a.deadline_at, a.device_id "
-                    + "FETCH FIRST " + Engine.PAGE + " ROWS ONLY")) {
-                ps.setString(1, r.id());
-                ps.setObject(2, engine.ts());
-                ps.setString(3, r.id());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        page.add(new Object[] {rs.getString(1), rs.getInt(2), rs.getString(3), rs.getInt(4)});
+        for (String state : List.of("delivering", "offered", "scheduled")) {
+            String running = state.equals("delivering") ? "" : " AND a.group_no IN (SELECT g.group_no FROM "
+                    + "rollout_groups g WHERE g.rollout_id = a.rollout_id AND g.status = 'running')";
+            while (done < MAX_TIMEOUTS) {
+                List<Object[]> page = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT a.device_id, a.group_no, a.attempts FROM "
+                        + "rollout_assignments a WHERE a.rollout_id = ? AND a.state = ? AND a.deadline_at < ?" + running
+                        + " ORDER BY a.deadline_at, a.device_id FETCH FIRST " + Engine.PAGE + " ROWS ONLY")) {
+                    ps.setString(1, r.id());
+                    ps.setString(2, state);
+                    ps.setObject(3, engine.ts());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            page.add(new Object[] {rs.getString(1), rs.getInt(2), rs.getInt(3)});
+                        }
                     }
                 }
-            }
-            for (Object[] a : page) {
-                String from = (String) a[2];
-                int attempts = (Integer) a[3];
-                // an assignment that never started used up an attempt too, or an offline device would retry forever
-                int used = from.equals("delivering") ? attempts : attempts + 1;
-                engine.failed(c, r, (String) a[0], (Integer) a[1], from, used, "timed-out", "timed-out",
-                        "no verified outcome within " + r.timeout(), false);
-            }
-            done += page.size();
-            if (page.size() < Engine.PAGE) {
-                return;
+                for (Object[] a : page) {
+                    int attempts = (Integer) a[2];
+                    // an assignment that never started used up an attempt too, or an offline device would retry forever
+                    int used = state.equals("delivering") ? attempts : attempts + 1;
+                    engine.failed(c, r, (String) a[0], (Integer) a[1], state, used, "timed-out", "timed-out",
+                            "no verified outcome within " + r.timeout(), false);
+                }
+                done += page.size();
+                if (page.size() < Engine.PAGE) {
+                    break;
+                }
             }
         }
     }
@@ -361,6 +367,7 @@ public final class RolloutScheduler {
             joined[0] += page.size();
             return joined[0] < MAX_JOINING;
         });
+        engine.recount(c, r.id());
         LOG.info("Rollout {}: {} device(s) joined as group {}", r.id(), joined[0], groupNo);
     }
 

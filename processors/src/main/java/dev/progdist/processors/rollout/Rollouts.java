@@ -225,6 +225,7 @@ public final class Rollouts {
                 });
             }
             groups();
+            engine.recount(c, r.id());
             excludedEvents();
         }
 
@@ -692,7 +693,7 @@ public final class Rollouts {
         return act(id, operator, "deny", Set.of("waiting-for-approval"), (c, r) -> {
             decide(c, r, operator, remark);
             engine.groups(c, id, "scheduled", "stopped", "denied");
-            engine.events.assignmentsWhere(c, id, "cancelled", "denied", "a.state = 'scheduled'");
+            engine.movedWhere(c, id, "cancelled", "denied", "a.state = 'scheduled'");
             Engine.update(c, "UPDATE rollout_assignments SET state = 'cancelled', reason_code = 'denied', finished_at = ?, "
                     + "updated_at = ? WHERE rollout_id = ? AND state = 'scheduled'", engine.ts(), engine.ts(), id);
             engine.status(c, engine.read(c, id), "stopped", "denied", remark == null ? null : Database.cut(remark, 512));
@@ -890,15 +891,8 @@ public final class Rollouts {
             List<RolloutSummary> out = new ArrayList<>();
             for (RolloutRow r : rows) {
                 Map<String, Long> n = Engine.emptyCounts();
-                try (PreparedStatement ps = c.prepareStatement("SELECT state, COUNT(*) FROM rollout_assignments "
-                        + "WHERE rollout_id = ? GROUP BY state")) {
-                    ps.setString(1, r.id());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            n.put(rs.getString(1), rs.getLong(2));
-                        }
-                    }
-                }
+                engine.countsByGroup(c, r.id()).values()
+                        .forEach(g -> g.byState().forEach((state, k) -> n.merge(state, k, Long::sum)));
                 long total = n.values().stream().mapToLong(Long::longValue).sum();
                 out.add(new RolloutSummary(r.id(), r.name(), r.programId(), r.version(), r.mode(), r.status(),
                         r.reasonCode(), r.createdBy(), r.createdAt(), r.startedAt(), r.endedAt(), total,
@@ -1042,8 +1036,17 @@ public final class Rollouts {
                     continue;
                 }
                 // one indexed lookup first: the settling update and its events only for a device that holds it
-                if (engine.holdsVerifiedInstall(c, deviceId, r) && engine.alreadyInstalled(c, r,
-                        "a.device_id = ? AND a.state IN ('scheduled', 'offered')", deviceId) > 0) {
+                boolean holds = engine.holdsVerifiedInstall(c, deviceId, r);
+                if (holds || state.equals("scheduled")) {
+                    // a state change: under the rollout's row lock, like every other (the lock order
+                    // of Engine: rollout, then groups and assignments), and only while it still runs
+                    RolloutRow locked = engine.lock(c, r.id());
+                    if (locked == null || !locked.status().equals("running")) {
+                        continue;
+                    }
+                }
+                if (holds && engine.alreadyInstalled(c, r, "a.device_id = ? AND a.state IN ('scheduled', 'offered')",
+                        deviceId) > 0) {
                     continue;
                 }
                 if (state.equals("scheduled")) {
@@ -1053,7 +1056,7 @@ public final class Rollouts {
                     if (n != 1) {
                         continue;
                     }
-                    engine.events.assignment(c, r.id(), group, deviceId, "scheduled", "offered", null);
+                    engine.moved(c, r.id(), group, deviceId, "scheduled", "offered", null, false);
                 }
                 return Optional.of(new Offer(r.id(), r.programId(), r.version(), r.mode()));
             }

@@ -289,6 +289,40 @@ final class RolloutFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            assertKeptCountsMatch();
+        } finally {
+            closeDatabase();
+        }
+    }
+
+    /**
+     * Every rollout's per-group counts, as kept on the group rows in each state change's
+     * transaction, equal a count over its assignments: checked when each test closes its fixture.
+     */
+    void assertKeptCountsMatch() {
+        Engine engine = new Engine(db, clock, new Exclusion(validation, clock));
+        engine.tx(c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT rollout_id FROM rollouts");
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            for (String id : ids) {
+                var kept = engine.countsByGroup(c, id);
+                var counted = engine.countedByGroup(c, id);
+                if (!kept.equals(counted)) {
+                    throw new AssertionError("rollout " + id + ": kept counts " + kept + " but its assignments count "
+                            + counted);
+                }
+            }
+            return null;
+        });
+    }
+
+    private void closeDatabase() {
         if (schema != null) {
             try {
                 schema.close();

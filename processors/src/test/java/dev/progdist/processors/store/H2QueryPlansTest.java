@@ -44,6 +44,7 @@ class H2QueryPlansTest {
         "UPDATE rollout_assignments SET state = 'offered' WHERE rollout_id = 'r' AND device_id = 'd' AND state = 'scheduled'",
         "SELECT state FROM rollout_assignments WHERE rollout_id = 'r' AND device_id = 'd'",
         "SELECT status FROM rollout_groups WHERE rollout_id = 'r' AND group_no = 1",
+        "UPDATE rollout_groups SET n_offered = n_offered + 1 WHERE rollout_id = 'r' AND group_no = 1",
         "SELECT granted_by FROM entitlements WHERE user_id = 'u' AND program_id = 'p'",
         "SELECT tag FROM device_tags WHERE device_id = 'd' AND tag = 't'"})
     void aLookupByTheWholeKeyUsesThePrimaryKey(String sql) throws SQLException {
@@ -82,6 +83,43 @@ class H2QueryPlansTest {
                 try (ResultSet plan = explain.executeQuery()) {
                     plan.next();
                     assertThat(plan.getString(1)).contains("PRIMARY_KEY").containsPattern("scanCount: [12] ");
+                }
+            }
+        }
+    }
+
+    /**
+     * The scheduler's timeout sweep (one state at a time, migration V8's index) reads the expired
+     * assignments of a rollout, not all of them: here 3 of 1,000, on a database opened again.
+     */
+    @Test
+    void theTimeoutSweepReadsTheExpiredAssignmentsOnly() throws SQLException {
+        db.close();
+        db = Database.openHome(Home.at(dir), 2);
+        try (Connection c = db.connection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO rollouts (rollout_id, program_id, version, mode, status, target_kind, group_spec,"
+                    + " target_order, success_threshold, on_success, error_threshold, error_threshold_kind,"
+                    + " security_threshold, device_timeout_seconds, retries, retry_backoff_seconds, dynamic_targets,"
+                    + " fresh_key_per_group, start_requested, created_by, created_at, updated_at) VALUES ('r', 'p', '1',"
+                    + " 'wrapped', 'running', 'all', '100', 'registration', 100, 'next', 0, 'count', 1, 60, 0, 1, FALSE,"
+                    + " FALSE, TRUE, 'ops', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)");
+            s.execute("INSERT INTO rollout_groups (rollout_id, group_no, status, success_threshold, error_threshold,"
+                    + " error_threshold_kind) VALUES ('r', 1, 'running', 100, 0, 'count')");
+            // 1,000 scheduled with a deadline an hour ahead, 3 of them an hour ago
+            s.execute("INSERT INTO rollout_assignments (rollout_id, device_id, group_no, position, state, deadline_at,"
+                    + " updated_at) SELECT 'r', 'd-' || X, 1, X, 'scheduled', DATEADD(HOUR, CASE WHEN X <= 3 THEN -1"
+                    + " ELSE 1 END, CURRENT_TIMESTAMP), CURRENT_TIMESTAMP FROM SYSTEM_RANGE(1, 1000)");
+            try (var explain = c.prepareStatement("EXPLAIN ANALYZE SELECT a.device_id, a.group_no, a.attempts FROM"
+                    + " rollout_assignments a WHERE a.rollout_id = ? AND a.state = ? AND a.deadline_at < ? AND a.group_no"
+                    + " IN (SELECT g.group_no FROM rollout_groups g WHERE g.rollout_id = a.rollout_id AND g.status ="
+                    + " 'running') ORDER BY a.deadline_at, a.device_id FETCH FIRST 500 ROWS ONLY")) {
+                explain.setString(1, "r");
+                explain.setString(2, "scheduled");
+                explain.setObject(3, java.time.OffsetDateTime.now());
+                try (ResultSet plan = explain.executeQuery()) {
+                    plan.next();
+                    assertThat(plan.getString(1)).contains("ROLLOUT_ASSIGNMENTS_DEADLINE").containsPattern(
+                            "scanCount: [34] ");
                 }
             }
         }
