@@ -66,12 +66,7 @@ class H2QueryPlansTest {
         db.close();
         db = Database.openHome(Home.at(dir), 2);
         try (Connection c = db.connection(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO rollouts (rollout_id, program_id, version, mode, status, target_kind, group_spec,"
-                    + " target_order, success_threshold, on_success, error_threshold, error_threshold_kind,"
-                    + " security_threshold, device_timeout_seconds, retries, retry_backoff_seconds, dynamic_targets,"
-                    + " fresh_key_per_group, start_requested, created_by, created_at, updated_at) VALUES ('r', 'p', '1',"
-                    + " 'wrapped', 'running', 'all', '100', 'registration', 100, 'next', 0, 'count', 1, 60, 0, 1, FALSE,"
-                    + " FALSE, TRUE, 'ops', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)");
+            insertRunningRollout(s);
             s.execute("INSERT INTO rollout_assignments (rollout_id, device_id, group_no, position, state, updated_at)"
                     + " SELECT 'r', 'd-' || X, 1, X, 'scheduled', CURRENT_TIMESTAMP FROM SYSTEM_RANGE(1, 1000)");
             try (var explain = c.prepareStatement("EXPLAIN ANALYZE UPDATE rollout_assignments SET state = 'offered',"
@@ -97,12 +92,7 @@ class H2QueryPlansTest {
         db.close();
         db = Database.openHome(Home.at(dir), 2);
         try (Connection c = db.connection(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO rollouts (rollout_id, program_id, version, mode, status, target_kind, group_spec,"
-                    + " target_order, success_threshold, on_success, error_threshold, error_threshold_kind,"
-                    + " security_threshold, device_timeout_seconds, retries, retry_backoff_seconds, dynamic_targets,"
-                    + " fresh_key_per_group, start_requested, created_by, created_at, updated_at) VALUES ('r', 'p', '1',"
-                    + " 'wrapped', 'running', 'all', '100', 'registration', 100, 'next', 0, 'count', 1, 60, 0, 1, FALSE,"
-                    + " FALSE, TRUE, 'ops', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)");
+            insertRunningRollout(s);
             s.execute("INSERT INTO rollout_groups (rollout_id, group_no, status, success_threshold, error_threshold,"
                     + " error_threshold_kind) VALUES ('r', 1, 'running', 100, 0, 'count')");
             // 1,000 scheduled with a deadline an hour ahead, 3 of them an hour ago
@@ -123,6 +113,16 @@ class H2QueryPlansTest {
                 }
             }
         }
+    }
+
+    /** Rollout {@code r}, running. */
+    private static void insertRunningRollout(Statement s) throws SQLException {
+        s.execute("INSERT INTO rollouts (rollout_id, program_id, version, mode, status, target_kind, group_spec,"
+                + " target_order, success_threshold, on_success, error_threshold, error_threshold_kind,"
+                + " security_threshold, device_timeout_seconds, retries, retry_backoff_seconds, dynamic_targets,"
+                + " fresh_key_per_group, start_requested, created_by, created_at, updated_at) VALUES ('r', 'p', '1',"
+                + " 'wrapped', 'running', 'all', '100', 'registration', 100, 'next', 0, 'count', 1, 60, 0, 1, FALSE,"
+                + " FALSE, TRUE, 'ops', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)");
     }
 
     @Test
