@@ -491,17 +491,10 @@ final class Engine {
 
     private static void moveCount(Connection c, String id, int groupNo, String from, String to, long n, boolean security)
             throws SQLException {
-        if (from != null && from.equals(to)) {
-            return;
-        }
-        String minus = from == null ? "" : countColumn(from) + " = " + countColumn(from) + " - ?, ";
+        String minus = countColumn(from) + " = " + countColumn(from) + " - ?, ";
         String plus = countColumn(to) + " = " + countColumn(to) + " + ?";
         String sec = security ? ", n_security_failed = n_security_failed + ?" : "";
-        List<Object> params = new ArrayList<>();
-        if (from != null) {
-            params.add(n);
-        }
-        params.add(n);
+        List<Object> params = new ArrayList<>(List.of(n, n));
         if (security) {
             params.add(n);
         }
